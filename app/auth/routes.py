@@ -1,0 +1,76 @@
+"""Sign-in, sign-out and profile views."""
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from app.auth import bp
+from app.auth.forms import LoginForm, PasswordForm, ProfileForm
+from app.authz import public, signed_in
+from app.extensions import limiter
+from app.security import is_safe_next
+from app.services import accounts
+from app.services.errors import ValidationError
+
+
+def login_limit() -> str:
+    """Return the configured sign-in rate limit (read per request so tests can change it)."""
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@public
+def login():
+    """Show the sign-in form and sign the user in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash(_("Wrong email or password."), "danger")
+        else:
+            login_user(user, remember=form.remember.data)
+            target = request.args.get("next")
+            return redirect(target if is_safe_next(target) else url_for("main.home"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout():
+    """Sign the user out."""
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@signed_in
+def profile():
+    """Edit one's name and language."""
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        accounts.update_profile(current_user, form.name.data, form.locale.data)
+        flash(_("Profile saved."), "success")
+        return redirect(url_for("auth.profile"))
+    if request.method == "GET":
+        form.locale.data = current_user.locale or ""
+    return render_template("auth/profile.html", form=form, password_form=PasswordForm(prefix="pw"))
+
+
+@bp.route("/password", methods=["POST"])
+@signed_in
+def password():
+    """Change one's own password."""
+    form = PasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current.data, form.new.data)
+        except ValidationError:
+            form.current.errors = [_("The current password is wrong.")]
+        else:
+            flash(_("Password changed."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=ProfileForm(obj=current_user), password_form=form), 400
