@@ -1,10 +1,15 @@
 """The list of blueprints: one package per area of the application."""
 
+from importlib import import_module
+
+# (package, url prefix); each area adds its own line.
+BLUEPRINTS = [
+    ("app.main", ""),
+    ("app.auth", "/auth"),
+]
+
 
 def register_blueprints(app) -> None:
     """Register every area's blueprint."""
-    from app.auth import bp as auth_bp
-    from app.main import bp as main_bp
-
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp, url_prefix="/auth")
+    for package, prefix in BLUEPRINTS:
+        app.register_blueprint(import_module(package).bp, url_prefix=prefix or None)

@@ -101,3 +101,107 @@ def login_as(client, auth):
         return user
 
     return _login
+
+
+class QueryCounter:
+    """Count the SQL statements run inside a ``with`` block."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+    @property
+    def count(self) -> int:
+        """Return how many statements ran."""
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Return a factory of query counters bound to the app's engine: ``with count_queries() as q:``."""
+    return lambda: QueryCounter(db.engine)
+
+
+# --- browser tests -----------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Launch Debian's Chromium with the flags this machine needs."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is missing: browser tests skipped (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    """Replace pytest-base-url's fixture (it warns under pytest 9); tests use ``live_server``."""
+    return None
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the test app (CSRF on, as in production) on a free loopback port; yield its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser_login(page, live_server):
+    """Return a function that signs ``user`` in through the real form in the browser page."""
+
+    def _login(user, password: str = PASSWORD):
+        page.goto(f"{live_server}/auth/login")
+        page.fill("input[name=email]", user.email)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit], input[type=submit]")
+        page.wait_for_url(f"{live_server}/home")
+        return page
+
+    return _login
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep a screenshot of the page when a browser test fails (in test-results/)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and "page" in item.funcargs:
+        folder = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-results")
+        os.makedirs(folder, exist_ok=True)
+        try:
+            item.funcargs["page"].screenshot(path=os.path.join(folder, f"{item.name}.png"), full_page=True)
+        except Exception:  # the page may already be closed; the failure itself is what matters
+            pass
