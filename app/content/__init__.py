@@ -1,0 +1,1 @@
+"""Loaders for the bundled files (content/, scenarios/) and their formats."""

@@ -1,0 +1,20 @@
+"""Events one area announces and others react to (assignment status, certificates, xAPI).
+
+Senders call ``signal.send(current_app._get_current_object(), **fields)`` after
+their commit; receivers must not commit the sender's session half-way.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: A learner finished a lesson: user_id, course_slug, lesson_id.
+lesson_completed = _signals.signal("lesson-completed")
+#: A learner completed a whole course: user_id, course_slug.
+course_completed = _signals.signal("course-completed")
+#: A quiz attempt was graded (or its essays were): user_id, quiz_id, attempt_id, score (0..1), passed.
+quiz_attempt_finished = _signals.signal("quiz-attempt-finished")
+#: A role-play step was saved: user_id, play_id, scenario_slug.
+play_step_saved = _signals.signal("play-step-saved")
+#: A role-play reached an ending: user_id, play_id, scenario_slug, outcome, score (0..1).
+play_finished = _signals.signal("play-finished")
