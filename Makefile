@@ -44,7 +44,7 @@ test-fast: install
 test-browser: install browser
 	$(PY) -m pytest -m browser
 
-extract-messages: install
+extract-messages: $(VENV)/.installed
 	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --ignore-dirs=".venv tests instance node_modules" .
 
 update-messages: extract-messages

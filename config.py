@@ -34,7 +34,12 @@ class Config:
     MODEL_DIR = os.environ.get("REHEARSE_MODEL_DIR", str(BASE_DIR / "instance" / "models"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    RATELIMIT_STRATEGY = "moving-window"
+    # Sign-in attempts per client address (an office behind one NAT shares it) and per account.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30 per minute")
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute")
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -42,6 +47,15 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     PER_PAGE = 25
+    # xAPI learning records (docs/notes/ops.md): the IRI activities live under, and the optional LRS.
+    XAPI_BASE_IRI = os.environ.get("XAPI_BASE_IRI", "https://rehearse.example/xapi")
+    XAPI_LRS_URL = os.environ.get("XAPI_LRS_URL", "")
+    XAPI_LRS_USERNAME = os.environ.get("XAPI_LRS_USERNAME", "")
+    XAPI_LRS_PASSWORD = os.environ.get("XAPI_LRS_PASSWORD", "")
+    XAPI_LRS_TIMEOUT = float(os.environ.get("XAPI_LRS_TIMEOUT", "10"))
+    XAPI_PUSH_BATCH_SIZE = int(os.environ.get("XAPI_PUSH_BATCH_SIZE", "50"))
+    XAPI_PUSH_RETRIES = int(os.environ.get("XAPI_PUSH_RETRIES", "5"))
+    XAPI_PUSH_BACKOFF = float(os.environ.get("XAPI_PUSH_BACKOFF", "1.0"))
 
 
 class DevelopmentConfig(Config):
@@ -58,6 +72,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "1000 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
     SERVER_NAME = None
 
 
@@ -66,7 +81,12 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = "https"
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "1"))
+    # If the shared limit store (Redis) is down, keep serving sign-ins rather than fail them all.
+    RATELIMIT_SWALLOW_ERRORS = True
 
 
 CONFIGS = {

@@ -6,6 +6,13 @@ from importlib import import_module
 BLUEPRINTS = [
     ("app.main", ""),
     ("app.auth", "/auth"),
+    ("app.quiz", "/quiz"),
+    ("app.roleplay", "/roleplay"),
+    ("app.learn", "/learn"),
+    ("app.admin", "/admin"),
+    ("app.mentor", "/mentor"),
+    ("app.insights", "/insights"),
+    ("app.api", ""),
 ]
 
 

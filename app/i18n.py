@@ -1,6 +1,6 @@
 """Language choice: the user's profile setting, else the browser's Accept-Language."""
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,8 @@ def tier_label(tier: str) -> str:
 def select_locale() -> str:
     """Return the locale for this request."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # commands and services run outside requests: use the default
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]

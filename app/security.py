@@ -2,6 +2,8 @@
 
 from urllib.parse import urlsplit
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 # Scripts only from our own origin (no inline scripts); inline style attributes
 # are allowed because progress bars set their width with them.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -43,7 +45,12 @@ def set_security_headers(response):
 
 
 def init_app(app) -> None:
-    """Install the header hook; production also gets HSTS."""
+    """Install the header hook and trust the configured proxies; production also gets HSTS."""
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        # Behind a proxy every request comes from the proxy: take the client address and scheme
+        # from the headers it sets, or rate limits would count the whole organisation as one client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
     app.after_request(set_security_headers)
     if app.config.get("SESSION_COOKIE_SECURE"):
 

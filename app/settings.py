@@ -13,6 +13,16 @@ def load(app, configs, test_config=None) -> None:
     app.config.from_object(configs[name])
     if test_config:
         app.config.update(test_config)
-    if name == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
-        raise RuntimeError("ProductionConfig refuses the default SECRET_KEY: set SECRET_KEY")
+    if name == "production":
+        check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+
+
+def check_production(config) -> None:
+    """Refuse to start in production with a guessable secret key."""
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+        raise RuntimeError(
+            "ProductionConfig refuses the default or a short SECRET_KEY: set SECRET_KEY to at least 32 random "
+            "characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )

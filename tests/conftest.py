@@ -5,9 +5,11 @@ each test starts from an empty database. TEST_DATABASE_URL selects PostgreSQL.
 """
 
 import os
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from app import create_app
 from app.extensions import db
@@ -39,15 +41,35 @@ def empty_all_tables() -> None:
     db.session.commit()
 
 
+@pytest.fixture(scope="session")
+def translations_dir(tmp_path_factory):
+    """Compile app/translations/*/LC_MESSAGES/*.po into a temporary folder, so tests never see stale .mo files."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    source = Path(__file__).resolve().parent.parent / "app" / "translations"
+    target = tmp_path_factory.mktemp("translations")
+    for po_path in source.glob("*/LC_MESSAGES/*.po"):
+        out = target / po_path.relative_to(source).with_suffix(".mo")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as po_file, out.open("wb") as mo_file:
+            write_mo(mo_file, read_po(po_file, locale=po_path.parts[-3]))
+    return str(target)
+
+
 @pytest.fixture
-def app(database_url, tmp_path):
+def app(database_url, tmp_path, translations_dir):
     """Return an app bound to an empty test database."""
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "MODEL_DIR": str(tmp_path / "models"),
+            "BABEL_TRANSLATION_DIRECTORIES": translations_dir,
         }
     )
+    # The fixture keeps one app context open, so every request would share its `g` (and the
+    # user and locale cached there). Production has a fresh `g` per request: do the same here.
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: g.__dict__.clear())
     with app.app_context():
         yield app
         db.session.rollback()

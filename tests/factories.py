@@ -3,11 +3,14 @@
 from datetime import date
 from itertools import count
 
+from werkzeug.security import generate_password_hash
+
 from app.extensions import db
 from app.models.people import MentorPairing, Team, User
 
 _seq = count(1)
 PASSWORD = "correct-horse-battery"
+_FAST_HASH = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
 
 
 def make_team(name: str | None = None) -> Team:
@@ -21,6 +24,7 @@ def make_team(name: str | None = None) -> Team:
 def make_user(role: str = "learner", tier: str = "new_hire", team: Team | None = None, **fields) -> User:
     """Create an active user whose password is ``PASSWORD``."""
     n = next(_seq)
+    password = fields.pop("password", PASSWORD)
     user = User(
         email=fields.pop("email", f"{role}{n}@example.com"),
         name=fields.pop("name", f"{role.title()} {n}"),
@@ -29,7 +33,8 @@ def make_user(role: str = "learner", tier: str = "new_hire", team: Team | None =
         team=team,
         **fields,
     )
-    user.set_password(fields.pop("password", PASSWORD))
+    # A cheap hash for the shared test password keeps hundreds of tests fast; check_password reads any method.
+    user.password_hash = _FAST_HASH if password == PASSWORD else generate_password_hash(password, "pbkdf2:sha256:1000")
     db.session.add(user)
     db.session.commit()
     return user

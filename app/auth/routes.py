@@ -14,12 +14,23 @@ from app.services.errors import ValidationError
 
 
 def login_limit() -> str:
-    """Return the configured sign-in rate limit (read per request so tests can change it)."""
+    """Return the configured sign-in rate limit per client (read per request so tests can change it)."""
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def login_account_limit() -> str:
+    """Return the configured sign-in rate limit per account."""
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def submitted_email() -> str:
+    """Return the email a sign-in form names, the key of the per-account limit."""
+    return "account:" + accounts.normalise_email(request.form.get("email", ""))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(login_account_limit, methods=["POST"], key_func=submitted_email)
 @public
 def login():
     """Show the sign-in form and sign the user in."""
@@ -71,6 +82,8 @@ def password():
         except ValidationError:
             form.current.errors = [_("The current password is wrong.")]
         else:
+            # The session id includes a digest of the password: renew this session, others end.
+            login_user(current_user._get_current_object())
             flash(_("Password changed."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=ProfileForm(obj=current_user), password_form=form), 400

@@ -1,6 +1,7 @@
 """People: users, teams and mentor pairings."""
 
 import enum
+import hashlib
 from datetime import date, datetime
 from typing import Optional
 
@@ -74,6 +75,19 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         """Deactivated users cannot sign in (Flask-Login reads this)."""
         return self.active
+
+    @property
+    def session_token(self) -> str:
+        """Return a short digest of the password hash: it changes whenever the password does."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        """Return the id Flask-Login keeps in the session: "<id>:<session token>".
+
+        Binding the session to the password means a password change (or an admin's
+        reset) signs the account out everywhere else.
+        """
+        return f"{self.id}:{self.session_token}"
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password."""

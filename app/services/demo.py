@@ -1,6 +1,16 @@
-"""The demo organisation: people, teams and pairings (areas add their own activity)."""
+"""The demo organisation: people, teams and pairings, then each area's demo activity.
+
+Areas add their demo data by appending a line to ``DEMO_STEPS``: a module path
+and the name of a function in it. ``flask seed-demo`` imports each module only
+when it runs and calls ``function(users)`` with the demo users by email, after
+the people exist. A step must be idempotent (``seed-demo`` runs on every
+``make run``), may commit, and should create what is missing rather than
+duplicate what is there.
+"""
 
 from datetime import date
+from importlib import import_module
+from typing import Callable
 
 import sqlalchemy as sa
 
@@ -10,6 +20,15 @@ from app.services.accounts import get_or_create_team
 
 DEMO_PASSWORD = "rehearse-demo"
 TEAMS = ("East region · retail", "North region · enterprise")
+
+# (module, function) run in order after the people exist; each area adds its own line.
+DEMO_STEPS: list[tuple[str, str]] = [
+    ("app.services.library_demo", "seed_library_demo"),  # first: syncs content/ and scenarios/
+    ("app.services.roleplay_demo", "seed_roleplay_demo"),
+    ("app.services.insights_demo", "seed_insights_demo"),
+    ("app.services.quiz_demo", "seed_quiz_demo"),
+    ("app.services.mentor_demo", "seed_mentor_demo"),
+]
 
 # (email, name, role, tier, team index, locale)
 PEOPLE = [
@@ -54,10 +73,14 @@ def seed_people() -> dict[str, User]:
     """Create the demo teams, users and pairings that are missing; return users by email."""
     teams = [get_or_create_team(name) for name in TEAMS]
     existing = {u.email: u for u in db.session.scalars(sa.select(User).where(User.email.in_([p[0] for p in PEOPLE])))}
+    password_hash = None  # every demo account has the same published password: hash it once
     for email, name, role, tier, team_index, locale in PEOPLE:
         if email not in existing:
             user = User(email=email, name=name, role=role, tier=tier, team=teams[team_index], locale=locale)
-            user.set_password(DEMO_PASSWORD)
+            if password_hash is None:
+                user.set_password(DEMO_PASSWORD)
+                password_hash = user.password_hash
+            user.password_hash = password_hash
             db.session.add(user)
             existing[email] = user
     db.session.flush()
@@ -74,9 +97,19 @@ def seed_people() -> dict[str, User]:
     return existing
 
 
-def seed_demo_organisation() -> list[tuple[str, str, str]]:
+def run_demo_steps(users: dict[str, User], on_step: Callable[[str], object] = lambda label: None) -> None:
+    """Call every registered area's demo function with the demo users, committing after each."""
+    for module_name, function_name in DEMO_STEPS:
+        on_step(f"{module_name}.{function_name}")
+        step = getattr(import_module(module_name), function_name)
+        step(users)
+        db.session.commit()
+
+
+def seed_demo_organisation(on_step: Callable[[str], object] = lambda label: None) -> list[tuple[str, str, str]]:
     """Create whatever of the demo organisation is missing; return (email, password, role) logins."""
-    seed_people()
+    users = seed_people()
     db.session.commit()
+    run_demo_steps(users, on_step)
     shown = ("admin@rehearse.test", "trainer@rehearse.test", "mentor@rehearse.test", "learner@rehearse.test")
     return [(p[0], DEMO_PASSWORD, p[2]) for p in PEOPLE if p[0] in shown]

@@ -1,0 +1,502 @@
+"""Playing role-play scenarios: start, answer step by step (saved each time), score, report.
+
+Scoring: every step records the points earned per rubric dimension and the
+most that step offered (the best option's positive points). A dimension's
+score is earned / offered over the path taken, clamped to 0..1; the play's
+score is the mean over the dimensions the path offered points in.
+"""
+
+import importlib
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+from flask import current_app
+
+from app import signals
+from app.content.scenario import SPIN_LABELS, Node, ScenarioDef
+from app.extensions import db
+from app.models.roleplay import (
+    PLAY_ABANDONED, PLAY_ACTIVE, PLAY_FINISHED, Objection, Play, PlayStep, Scenario, ScenarioVersion,
+)
+from app.models.types import utcnow
+from app.services.errors import Conflict, NotFound, ValidationError
+
+MAX_TEXT = 500
+WEAK_BELOW = 0.7
+
+
+# --- scenarios ----------------------------------------------------------------------
+
+
+def list_scenarios(kind: Optional[str] = None, tier: Optional[str] = None, lang: Optional[str] = None) -> list[Scenario]:
+    """Return the published scenarios, optionally filtered, by tier then title."""
+    stmt = sa.select(Scenario).where(Scenario.published.is_(True))
+    if kind:
+        stmt = stmt.where(Scenario.kind == kind)
+    if tier:
+        stmt = stmt.where(Scenario.tier == tier)
+    if lang:
+        stmt = stmt.where(Scenario.lang == lang)
+    return list(db.session.scalars(stmt.order_by(Scenario.tier, Scenario.title)))
+
+
+def get_scenario(slug: str) -> Scenario:
+    """Return a published scenario by slug or raise NotFound."""
+    scenario = db.session.scalar(sa.select(Scenario).where(Scenario.slug == slug, Scenario.published.is_(True)))
+    if scenario is None:
+        raise NotFound("scenario")
+    return scenario
+
+
+def current_version(scenario: Scenario) -> ScenarioVersion:
+    """Return the scenario's current version."""
+    return db.session.scalar(
+        sa.select(ScenarioVersion).where(
+            ScenarioVersion.scenario_id == scenario.id, ScenarioVersion.number == scenario.current_version
+        )
+    )
+
+
+_definitions: dict = {}
+
+
+def definition(version: ScenarioVersion) -> ScenarioDef:
+    """Return a version's scenario as dataclasses (versions never change, so this is cached per process)."""
+    key = (version.id, version.content_hash)
+    found = _definitions.get(key)
+    if found is None:
+        if len(_definitions) > 500:
+            _definitions.clear()
+        found = _definitions[key] = ScenarioDef.from_dict(version.definition)
+    return found
+
+
+# --- plays --------------------------------------------------------------------------
+
+
+def find_active_play(user_id: int, scenario_id: int) -> Optional[Play]:
+    """Return the learner's unfinished play of a scenario, if any."""
+    return db.session.scalar(
+        sa.select(Play).where(Play.user_id == user_id, Play.scenario_id == scenario_id, Play.status == PLAY_ACTIVE)
+        .order_by(Play.id.desc()).limit(1)
+    )
+
+
+def start_play(user, slug: str, restart: bool = False) -> Play:
+    """Start a play on the current version, or return the unfinished one (``restart`` abandons it)."""
+    scenario = get_scenario(slug)
+    active = find_active_play(user.id, scenario.id)
+    if active is not None and not restart:
+        return active
+    if active is not None:
+        active.status = PLAY_ABANDONED
+        active.updated_at = utcnow()
+    version = current_version(scenario)
+    play = Play(user_id=user.id, scenario=scenario, version=version, current_node=definition(version).start)
+    db.session.add(play)
+    db.session.commit()
+    return play
+
+
+def get_play(play_id: int) -> Play:
+    """Return a play or raise NotFound (callers check who may see it)."""
+    play = db.session.get(Play, play_id, options=[joinedload(Play.version), joinedload(Play.scenario)])
+    if play is None:
+        raise NotFound("play")
+    return play
+
+
+def play_definition(play: Play) -> ScenarioDef:
+    """Return the scenario version this play is played on."""
+    return definition(play.version)
+
+
+def choice_order(play: Play, node: Node) -> list:
+    """Return [(index, choice)] shuffled per play and node, so the best answer is not always first."""
+    order = list(enumerate(node.choices))
+    random.Random(f"{play.id}:{node.key}").shuffle(order)
+    return order
+
+
+def current_node(play: Play) -> Node:
+    """Return the node the play stands at."""
+    return play_definition(play).nodes[play.current_node]
+
+
+@dataclass
+class StepOutcome:
+    """What a submit did: the step saved (or already there) and whether the play ended."""
+
+    step: PlayStep
+    duplicate: bool
+    finished: bool
+
+
+def _spin_paths() -> tuple[Path, Path]:
+    """Return the training and held-out corpus paths from config (defaults: app/ml/corpus)."""
+    base = Path(current_app.root_path) / "ml" / "corpus"
+    return (Path(current_app.config.get("SPIN_TRAIN_PATH") or base / "spin_train.tsv"),
+            Path(current_app.config.get("SPIN_EVAL_PATH") or base / "spin_eval.tsv"))
+
+
+def spin_classifier():
+    """Return the process's SPIN classifier (loaded once; trained at first use when none is saved)."""
+    from app.ml.spin import get_classifier  # scikit-learn loads only when a line is classified
+
+    train_path, eval_path = _spin_paths()
+    return get_classifier(current_app.config["MODEL_DIR"], train_path, eval_path)
+
+
+def _possible(points: Iterable[dict]) -> dict:
+    """Return the most each dimension could earn from these options (positive points only)."""
+    best: dict = {}
+    for score in points:
+        for dim, value in score.items():
+            best[dim] = max(best.get(dim, 0), value)
+    return {dim: value for dim, value in best.items() if value > 0}
+
+
+def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Optional[str] = None,
+                classifier=None) -> StepOutcome:
+    """Save the learner's answer at step ``index`` and move on; a repeat of a saved step changes nothing."""
+    if index < play.step_count:
+        existing = db.session.scalar(sa.select(PlayStep).where(PlayStep.play_id == play.id, PlayStep.index == index))
+        return StepOutcome(existing, duplicate=True, finished=play.is_finished)
+    if play.status != PLAY_ACTIVE:
+        raise Conflict("this play has ended")
+    if index != play.step_count:
+        raise Conflict("this answer is out of date; the conversation has moved on")
+    scenario = play_definition(play)
+    node = scenario.nodes[play.current_node]
+    step = PlayStep(index=index, node=node.key, customer=node.customer)
+    if node.free_text is not None:
+        text = (text or "").strip()
+        if not text:
+            raise ValidationError("type what you would say to the customer", field="text")
+        if len(text) > MAX_TEXT:
+            raise ValidationError(f"keep it under {MAX_TEXT} characters", field="text")
+        prediction = (classifier or spin_classifier()).classify(text)
+        ft = node.free_text
+        step.kind, step.text, step.label, step.confidence = "free_text", text, prediction.label, prediction.confidence
+        step.features = [list(f) for f in prediction.features]
+        step.score = dict(ft.score_for(prediction.label))
+        step.possible = _possible([ft.score_for(label) for label in SPIN_LABELS])
+        step.feedback = ft.feedback_for(prediction.label)
+        step.technique = f"spin.{prediction.label}"
+        step.next_node = ft.route(prediction.label)
+    elif node.choices:
+        if choice is None or not 0 <= choice < len(node.choices):
+            raise ValidationError("pick one of the answers", field="choice")
+        picked = node.choices[choice]
+        step.kind, step.choice_index, step.text = "choice", choice, picked.text
+        step.technique, step.score, step.feedback = picked.technique, dict(picked.score), picked.feedback
+        step.possible = _possible([c.score for c in node.choices])
+        step.next_node = picked.next
+    else:
+        raise Conflict("this play has ended")
+    # Read now: the commit expires the objects, and signals should not reload them.
+    user_id, play_id, slug = play.user_id, play.id, play.scenario.slug
+    play.step_count = index + 1
+    play.current_node = step.next_node
+    play.updated_at = utcnow()
+    step.play_id = play_id
+    ending = scenario.nodes[step.next_node]
+    try:
+        db.session.add(step)
+        if ending.is_ending:
+            db.session.flush()
+            _finish(play, ending, db.session.scalars(sa.select(PlayStep).where(PlayStep.play_id == play.id)).all())
+        finished, outcome, score = play.is_finished, play.outcome, play.score
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # Another request saved this step first (a double submit): show that one.
+        db.session.rollback()
+        db.session.refresh(play)
+        existing = db.session.scalar(sa.select(PlayStep).where(PlayStep.play_id == play.id, PlayStep.index == index))
+        if existing is None:
+            raise
+        return StepOutcome(existing, duplicate=True, finished=play.is_finished)
+    app = current_app._get_current_object()
+    signals.play_step_saved.send(app, user_id=user_id, play_id=play_id, scenario_slug=slug)
+    if finished:
+        signals.play_finished.send(app, user_id=user_id, play_id=play_id, scenario_slug=slug, outcome=outcome,
+                                   score=score)
+    return StepOutcome(step, duplicate=False, finished=finished)
+
+
+def dimension_scores(steps: Iterable[PlayStep], rubric: Iterable[str]) -> dict:
+    """Return {dimension: 0..1} for the rubric dimensions the steps offered points in."""
+    earned: dict = {}
+    offered: dict = {}
+    for step in steps:
+        for dim, value in (step.score or {}).items():
+            earned[dim] = earned.get(dim, 0) + value
+        for dim, value in (step.possible or {}).items():
+            offered[dim] = offered.get(dim, 0) + value
+    return {dim: round(min(1.0, max(0.0, earned.get(dim, 0) / offered[dim])), 4)
+            for dim in rubric if offered.get(dim)}
+
+
+def _finish(play: Play, ending: Node, steps: list[PlayStep]) -> None:
+    """Close a play at an ending: outcome, per-dimension and overall score."""
+    scores = dimension_scores(steps, play.version.rubric)
+    play.scores = scores
+    play.score = round(sum(scores.values()) / len(scores), 4) if scores else (1.0 if ending.end == "won" else 0.0)
+    play.outcome = ending.end
+    play.status = PLAY_FINISHED
+    play.finished_at = utcnow()
+
+
+# --- reading results (used by mentor, library and insights areas) -------------------------
+
+
+def best_scores(user_ids: Iterable[int]) -> dict:
+    """Return {(user_id, scenario_slug): best score 0..1} over finished plays, in one query."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Play.user_id, Scenario.slug, sa.func.max(Play.score))
+        .join(Scenario, Scenario.id == Play.scenario_id)
+        .where(Play.user_id.in_(ids), Play.status == PLAY_FINISHED)
+        .group_by(Play.user_id, Scenario.slug)
+    )
+    return {(user_id, slug): float(best or 0.0) for user_id, slug, best in rows}
+
+
+def play_results(user_ids: Iterable[int], scenario_slugs: Optional[Iterable[str]] = None) -> list[dict]:
+    """Return the finished plays of these users (optionally of these scenarios), oldest first, in one query.
+
+    Each item: user_id, play_id, scenario_slug, scenario_title, version, outcome,
+    score (0..1), scores ({dimension: 0..1}), started_at, finished_at, steps.
+    """
+    ids = list(set(user_ids))
+    if not ids:
+        return []
+    stmt = (
+        sa.select(Play, Scenario.slug, Scenario.title, ScenarioVersion.number)
+        .join(Scenario, Scenario.id == Play.scenario_id)
+        .join(ScenarioVersion, ScenarioVersion.id == Play.version_id)
+        .where(Play.user_id.in_(ids), Play.status == PLAY_FINISHED)
+        .order_by(Play.finished_at, Play.id)
+    )
+    if scenario_slugs is not None:
+        stmt = stmt.where(Scenario.slug.in_(list(scenario_slugs)))
+    return [
+        {"user_id": p.user_id, "play_id": p.id, "scenario_slug": slug, "scenario_title": title, "version": number,
+         "outcome": p.outcome, "score": p.score, "scores": dict(p.scores or {}), "started_at": p.started_at,
+         "finished_at": p.finished_at, "steps": p.step_count}
+        for p, slug, title, number in db.session.execute(stmt)
+    ]
+
+
+def play_dimension_scores(play_id: int) -> Optional[dict]:
+    """Return a finished play's score per rubric dimension (0..1), or None."""
+    play = db.session.get(Play, play_id)
+    if play is None or not play.is_finished:
+        return None
+    return dict(play.scores or {})
+
+
+def scenarios_for_behaviours(behaviours: Iterable[str]) -> list[Scenario]:
+    """Return published scenarios whose current version trains any of these behaviour keys."""
+    from app.models.roleplay import ScenarioBehaviour
+
+    keys = list(set(behaviours))
+    if not keys:
+        return []
+    return list(db.session.scalars(
+        sa.select(Scenario).join(ScenarioBehaviour).where(ScenarioBehaviour.behaviour.in_(keys),
+                                                          Scenario.published.is_(True))
+        .distinct().order_by(Scenario.title)
+    ))
+
+
+# --- the end page -------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """Everything the end page shows about a finished play."""
+
+    play: Play
+    scenario: ScenarioDef
+    ending: Node
+    path: list
+    dimensions: list  # [(dimension, score or None)] in rubric order
+    steps: list
+    spin_mix: dict
+    objections: list
+    weak: list
+    practise_scenarios: list = field(default_factory=list)
+    practise_courses: list = field(default_factory=list)
+    history: list = field(default_factory=list)  # [(play_id, score, finished_at)] oldest first
+    first_score: Optional[float] = None
+    best_score: Optional[float] = None
+
+
+def build_report(play: Play) -> Report:
+    """Collect the end page of a finished play."""
+    if not play.is_finished:
+        raise Conflict("this play has not ended yet")
+    scenario = play_definition(play)
+    steps = list(play.steps)
+    scores = play.scores or {}
+    dimensions = [(dim, scores.get(dim)) for dim in scenario.rubric]
+    weak = sorted((d for d, s in dimensions if s is not None and s < WEAK_BELOW), key=lambda d: scores[d])
+    mix = {label: 0 for label in SPIN_LABELS}
+    for step in steps:
+        if step.kind == "free_text" and step.label in mix:
+            mix[step.label] += 1
+    objections = []
+    if scenario.objections:
+        found = {o.key: o for o in db.session.scalars(sa.select(Objection).where(Objection.key.in_(scenario.objections)))}
+        objections = [found[k] for k in scenario.objections if k in found]
+    history = [
+        (p_id, score, finished)
+        for p_id, score, finished in db.session.execute(
+            sa.select(Play.id, Play.score, Play.finished_at)
+            .where(Play.user_id == play.user_id, Play.scenario_id == play.scenario_id, Play.status == PLAY_FINISHED)
+            .order_by(Play.finished_at, Play.id)
+        )
+    ]
+    report = Report(
+        play=play, scenario=scenario, ending=scenario.nodes[play.current_node],
+        path=[s.node for s in steps] + [play.current_node], dimensions=dimensions, steps=steps, spin_mix=mix,
+        objections=objections, weak=weak, history=history,
+        first_score=history[0][1] if history else None,
+        best_score=max((h[1] or 0.0) for h in history) if history else None,
+    )
+    report.practise_scenarios = _practise_scenarios(play, weak)
+    report.practise_courses = _practise_courses(scenario, weak)
+    return report
+
+
+def _practise_scenarios(play: Play, weak: list) -> list[Scenario]:
+    """Return up to three other scenarios whose rubric trains a weak dimension, least mastered first."""
+    if not weak:
+        return []
+    rows = db.session.execute(
+        sa.select(Scenario, ScenarioVersion.rubric)
+        .join(ScenarioVersion, sa.and_(ScenarioVersion.scenario_id == Scenario.id,
+                                       ScenarioVersion.number == Scenario.current_version))
+        .where(Scenario.published.is_(True), Scenario.id != play.scenario_id)
+    ).all()
+    best = best_scores([play.user_id])
+    fits = [(s, len(set(rubric or []) & set(weak))) for s, rubric in rows]
+    fits = [(s, n) for s, n in fits if n]
+    fits.sort(key=lambda item: (-item[1], _lang_rank(item[0], play), best.get((play.user_id, item[0].slug), -1),
+                                item[0].title))
+    return [s for s, _ in fits[:3]]
+
+
+def _lang_rank(scenario: Scenario, play: Play) -> int:
+    """Sort scenarios in the play's language first."""
+    return 0 if scenario.lang == play.scenario.lang else 1
+
+
+def _practise_courses(scenario: ScenarioDef, weak: list) -> list:
+    """Return courses (when the library area is installed) that train this scenario's behaviours or weak dimensions."""
+    try:
+        library = importlib.import_module("app.models.library")
+    except ImportError:
+        return []
+    course = getattr(library, "Course", None)
+    if course is None or not weak:
+        return []
+    wanted = set(scenario.behaviours) | set(weak)
+    courses = db.session.scalars(sa.select(course).where(course.published.is_(True)).order_by(course.title)).all()
+    fits = [c for c in courses if wanted & set((c.behaviours or []) + (c.tags or []))]
+    fits.sort(key=lambda c: (c.lang != scenario.lang, c.title))
+    return fits[:3]
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+@dataclass
+class ScenarioCard:
+    """A scenario in the list, with the learner's best score and unfinished play."""
+
+    scenario: Scenario
+    best: Optional[float]
+    active_play_id: Optional[int]
+
+
+def scenario_listing(user_id: int, kind: Optional[str] = None, tier: Optional[str] = None,
+                     lang: Optional[str] = None) -> list[ScenarioCard]:
+    """Return the scenario list for a learner in three queries, whatever its length."""
+    scenarios = list_scenarios(kind, tier, lang)
+    best = best_scores([user_id])
+    active = dict(db.session.execute(
+        sa.select(Play.scenario_id, sa.func.max(Play.id))
+        .where(Play.user_id == user_id, Play.status == PLAY_ACTIVE).group_by(Play.scenario_id)
+    ).all())
+    return [ScenarioCard(s, best.get((user_id, s.slug)), active.get(s.id)) for s in scenarios]
+
+
+@dataclass
+class ScenarioPage:
+    """The scenario page: the current version, the learner's plays and linked objections."""
+
+    scenario: Scenario
+    definition: ScenarioDef
+    active: Optional[Play]
+    finished: list
+    objections: list
+    behaviour_names: dict
+
+
+def scenario_page(user_id: int, slug: str) -> ScenarioPage:
+    """Collect the scenario page for a learner."""
+    scenario = get_scenario(slug)
+    version = current_version(scenario)
+    defn = definition(version)
+    finished = list(db.session.scalars(
+        sa.select(Play).where(Play.user_id == user_id, Play.scenario_id == scenario.id, Play.status == PLAY_FINISHED)
+        .order_by(Play.finished_at, Play.id)
+    ))
+    objections = []
+    if defn.objections:
+        found = {o.key: o for o in db.session.scalars(sa.select(Objection).where(Objection.key.in_(defn.objections)))}
+        objections = [found[k] for k in defn.objections if k in found]
+    return ScenarioPage(scenario, defn, find_active_play(user_id, scenario.id), finished, objections,
+                        behaviour_names())
+
+
+def behaviour_names() -> dict:
+    """Return {behaviour key: {"en": …, "zh": …}} from content/behaviours.yaml (empty when missing)."""
+    from app.content.scenario import load_behaviour_labels
+
+    return load_behaviour_labels(current_app.config.get("CONTENT_DIR"))
+
+
+@dataclass
+class HomeSummary:
+    """The role-play section of a home page."""
+
+    active: list
+    recent: list
+    finished_count: int
+
+
+def home_summary(user) -> HomeSummary:
+    """Return the learner's unfinished plays and latest results (three queries)."""
+    active = list(db.session.scalars(
+        sa.select(Play).where(Play.user_id == user.id, Play.status == PLAY_ACTIVE)
+        .order_by(Play.updated_at.desc()).limit(3)
+        .options(joinedload(Play.scenario))
+    ))
+    recent = list(db.session.scalars(
+        sa.select(Play).where(Play.user_id == user.id, Play.status == PLAY_FINISHED)
+        .order_by(Play.finished_at.desc()).limit(3)
+        .options(joinedload(Play.scenario))
+    ))
+    count = db.session.scalar(
+        sa.select(sa.func.count(Play.id)).where(Play.user_id == user.id, Play.status == PLAY_FINISHED)
+    )
+    return HomeSummary(active, recent, count or 0)
