@@ -47,7 +47,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     PER_PAGE = 25
-    # xAPI learning records (docs/notes/ops.md): the IRI activities live under, and the optional LRS.
+    # xAPI learning records (docs/ops.md): the IRI activities live under, and the optional LRS.
     XAPI_BASE_IRI = os.environ.get("XAPI_BASE_IRI", "https://rehearse.example/xapi")
     XAPI_LRS_URL = os.environ.get("XAPI_LRS_URL", "")
     XAPI_LRS_USERNAME = os.environ.get("XAPI_LRS_USERNAME", "")

@@ -5,6 +5,7 @@ each test starts from an empty database. TEST_DATABASE_URL selects PostgreSQL.
 """
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,18 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
         ],
     }
+
+
+def wait_until(page, expression: str, seconds: float = 5.0) -> None:
+    """Poll a JavaScript predicate with ``page.evaluate``.
+
+    ``page.wait_for_function`` evaluates strings in the page, which the app's
+    Content-Security-Policy (no 'unsafe-eval') refuses.
+    """
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(50)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ import pytest
 
 from app.extensions import db
 from app.models.deals import Deal
+from tests.conftest import wait_until
 from tests.factories import make_pairing, make_user
 from tests.factories_insights import import_generated, make_course, make_run, write_csv
 
@@ -24,7 +25,7 @@ def test_ranking_chart_draws_without_console_errors(app, page, live_server, brow
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
     browser_login(admin)
     page.goto(f"{live_server}/insights/")
-    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('ranking-chart'))")
+    wait_until(page, "() => Boolean(window.Chart && Chart.getChart(document.getElementById('ranking-chart')))")
     bars = page.evaluate("() => Chart.getChart(document.getElementById('ranking-chart')).data.labels.length")
     assert bars == page.locator("[data-testid=behaviours] [data-behaviour]").count() > 0
     page.set_viewport_size({"width": 390, "height": 844})

@@ -37,7 +37,7 @@ def test_good_library_loads_into_frozen_dataclasses():
 
 
 def test_the_bundled_content_folder_is_valid():
-    """Whatever the content engineer has written so far passes the library check."""
+    """The bundled content passes the library check."""
     from config import BASE_DIR
 
     assert check_library(BASE_DIR / "content", BASE_DIR / "scenarios") == []

@@ -6,6 +6,7 @@ import pytest
 
 from app.ml import spin
 from app.models.types import utcnow
+from tests.conftest import wait_until
 from tests.factories import make_pairing, make_user
 from tests.factories_roleplay import SPIN_EN, sync_fixture_scenarios, use_small_corpus
 
@@ -54,7 +55,7 @@ def test_assign_play_and_see_the_score(app, page, live_server, browser_login):
     page.wait_for_url("**/result")
     page.goto(f"{live_server}/mentor/")
     assert page.locator(f"tr[data-mentee='{mentee.id}']").is_visible()
-    page.wait_for_function("() => window.Chart && document.querySelector('canvas[data-sparkline]') && "
-                           "Chart.getChart(document.querySelector('canvas[data-sparkline]'))")
+    wait_until(page, "() => Boolean(window.Chart && document.querySelector('canvas[data-sparkline]') && "
+                     "Chart.getChart(document.querySelector('canvas[data-sparkline]')))")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: the page does not overflow sideways
-    page.wait_for_function("document.documentElement.scrollWidth <= window.innerWidth + 1", timeout=5000)
+    wait_until(page, "() => document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -3,6 +3,7 @@
 import pytest
 
 from app.ml import spin
+from tests.conftest import wait_until
 from tests.factories import make_user
 from tests.factories_roleplay import sync_fixture_scenarios, use_small_corpus
 
@@ -32,10 +33,11 @@ def test_learner_plays_to_the_feedback_page(app, page, live_server, browser_logi
     assert "Won" in page.get_by_test_id("outcome").inner_text()
     assert page.get_by_test_id("overall-score").inner_text().strip() == "100 %"
     assert page.locator("canvas[data-chart='roleplay-scores']").is_visible()
-    page.wait_for_function("() => window.Chart && Chart.getChart(document.querySelector(\"canvas[data-chart='roleplay-scores']\"))")
+    wait_until(page, "() => Boolean(window.Chart && Chart.getChart(document.querySelector(\"canvas[data-chart='roleplay-scores']\")))")
     feedback = page.get_by_test_id("step-feedback")
     assert feedback.get_by_text("Asking permission keeps a busy buyer with you.").is_visible()
     assert feedback.get_by_text("You found where it hurts.").is_visible()
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing wider than the screen
     # Chart.js resizes on the next frame; wait for the layout to settle within the phone's width.
-    page.wait_for_function("document.documentElement.scrollWidth <= window.innerWidth + 1", timeout=5000)
+    wait_until(page, "() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+

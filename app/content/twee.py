@@ -1,6 +1,6 @@
 """Twee 3 stories (Twine's text format) → role-play scenarios.
 
-Mapping (documented for trainers in docs/notes/roleplay.md):
+Mapping (documented for trainers in docs/roleplay.md):
 
 - every passage is a node; ``StoryData.start`` (else the passage ``Start``) is the start;
 - ``[[links]]`` are the learner's choices (link text = what the learner says);

@@ -1,7 +1,7 @@
 """Back up and restore the whole organisation: a zip of one JSON-lines file per table plus a manifest.
 
 Generic over ``db.metadata.sorted_tables``, so a new model is covered without
-touching this module. The format (version 1) is described in docs/notes/ops.md:
+touching this module. The format (version 1) is described in docs/ops.md:
 
     manifest.json          {"format": "rehearse-backup", "format_version": 1, "created_at", "schema_revision",
                             "source_dialect", "tables": [{"name", "rows", "columns", "sha256"}, …]}

@@ -7,6 +7,7 @@ announce themselves on app.signals after the commit.
 
 import importlib
 from collections import defaultdict
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -515,8 +516,11 @@ class LessonPage:
         return self.lessons[index + 1] if index + 1 < len(self.lessons) else None
 
 
-def open_lesson(user: User, slug: str, key: str) -> LessonPage:
-    """Open a lesson of a course's current version: enrol if needed and remember it as the last lesson."""
+def _visit_lesson(user: User, slug: str, key: str) -> tuple[Course, Lesson, Enrolment, datetime]:
+    """Find a lesson of the course's current version, enrol the user and remember it as their last lesson.
+
+    Raises Forbidden for a locked tier and NotFound for an unknown lesson; does not commit.
+    """
     course = get_course(slug, include_unpublished=is_staff(user))
     if not tier_is_unlocked(user, course.tier):
         raise Forbidden("this course is locked until you reach the previous tier's milestones")
@@ -529,6 +533,12 @@ def open_lesson(user: User, slug: str, key: str) -> LessonPage:
     enrolment = _enrol(user, course, "self", now)
     enrolment.started_at = enrolment.started_at or now
     enrolment.last_lesson_id, enrolment.last_activity_at = lesson.id, now
+    return course, lesson, enrolment, now
+
+
+def open_lesson(user: User, slug: str, key: str) -> LessonPage:
+    """Open a lesson of a course's current version: enrol if needed and remember it as the last lesson."""
+    course, lesson, enrolment, now = _visit_lesson(user, slug, key)
     if _find_progress(user.id, lesson.id) is None:
         _insert_once(
             LessonProgress(user_id=user.id, lesson_id=lesson.id, course_id=course.id, lesson_key=lesson.key,
@@ -605,18 +615,7 @@ def complete_lesson(user: User, slug: str, key: str) -> tuple[Lesson, bool]:
     Sends lesson_completed (and course_completed when this finished the course)
     after the commit.
     """
-    course = get_course(slug, include_unpublished=is_staff(user))
-    if not tier_is_unlocked(user, course.tier):
-        raise Forbidden("this course is locked until you reach the previous tier's milestones")
-    lesson = db.session.scalar(
-        sa.select(Lesson).where(Lesson.version_id == course.current_version_id, Lesson.key == key)
-    )
-    if lesson is None:
-        raise NotFound("lesson")
-    now = utcnow()
-    enrolment = _enrol(user, course, "self", now)
-    enrolment.started_at = enrolment.started_at or now
-    enrolment.last_lesson_id, enrolment.last_activity_at = lesson.id, now
+    course, lesson, enrolment, now = _visit_lesson(user, slug, key)
     progress = _find_progress(user.id, lesson.id)
     if progress is None:
         progress = _insert_once(
