@@ -141,3 +141,16 @@ def test_real_quiz_area_completes_the_course_and_links_the_quiz(app, client, aut
     db.session.expire_all()
     assert db.session.scalar(sa.select(Enrolment.completed_at)) is not None
     assert db.session.scalar(sa.select(CertificationAward.user_id)) == learner.id
+
+
+def test_awarded_certificate_shows_on_the_profile(app, client, auth, quiz_area):
+    """The learner's profile lists their certificates, each linking to its printable page."""
+    make_course("a", lessons=1)
+    make_certification("spin", quizzes=[("a", 0.8)], scenarios=[])
+    user = make_user()
+    auth.login(user)
+    assert "No certificate yet" in client.get("/auth/profile").get_data(as_text=True)
+    finish_quiz(app, quiz_area, user, "a", 0.9, True)
+    award = db.session.scalar(sa.select(CertificationAward).where(CertificationAward.user_id == user.id))
+    page = client.get("/auth/profile").get_data(as_text=True)
+    assert f"/learn/certificates/{award.serial}" in page

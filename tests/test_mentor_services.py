@@ -118,6 +118,31 @@ def test_play_signals_complete_a_scenario_assignment(app):
     assert (assignment.status, assignment.score, assignment.result_ref) == ("done", 0.75, 7)
 
 
+def test_later_play_steps_leave_a_started_assignment_alone_without_a_commit(app):
+    """Only the step that starts the assignment writes; the next steps read and commit nothing."""
+    scenario = make_scenario_target()
+    mentor, (mentee,) = make_mentor_with_mentees(1)
+    now = utcnow()
+    (assignment,) = assignments.assign(mentor, [mentee.id], "scenario", scenario.slug, now.date(), "", now)
+    sender = current_app._get_current_object()
+    signals.play_step_saved.send(sender, user_id=mentee.id, play_id=7, scenario_slug=scenario.slug)
+    db.session.refresh(assignment)
+    started_at = assignment.started_at
+    commits = []
+
+    def on_commit(connection):
+        commits.append(connection)
+
+    sa.event.listen(db.engine, "commit", on_commit)
+    try:
+        signals.play_step_saved.send(sender, user_id=mentee.id, play_id=7, scenario_slug=scenario.slug)
+    finally:
+        sa.event.remove(db.engine, "commit", on_commit)
+    assert commits == []
+    db.session.refresh(assignment)
+    assert (assignment.status, assignment.started_at) == ("in_progress", started_at)
+
+
 def test_course_signals_complete_a_course_assignment(app):
     """A lesson starts it; the course completion finishes it."""
     course = make_course_target(title="SPIN basics")

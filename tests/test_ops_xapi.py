@@ -6,6 +6,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from app import signals
 from app.extensions import db
 from app.models.xapi import XapiStatement
 from app.services import library, xapi
@@ -144,6 +145,24 @@ def test_a_role_play_gives_a_statement_per_step_and_one_for_the_ending(app, vali
     assert ending["result"]["score"]["scaled"] == pytest.approx(play.score, abs=1e-4)
     assert ending["result"]["extensions"][f"{BASE}/extensions/outcome"] == "won"
     assert len({s["context"]["registration"] for s in statements}) == 1
+
+
+def test_each_step_stores_its_own_statement_and_the_ending_brings_back_a_missed_one(app):
+    """A step adds its 'answered' (the start once); a step whose receiver did not run is stored at the ending."""
+    use_small_corpus(app)
+    sync_fixture_scenarios()
+    learner = make_user()
+    play = play_through(learner, BUDGET, WIN[:1])
+    assert [s["verb"]["display"]["en-US"] for s in outbox()] == ["attempted", "answered"]
+    with signals.play_step_saved.muted():  # as if the outbox receiver had failed on this step
+        play_through(learner, BUDGET, WIN[1:2], restart=False)
+    assert len(outbox()) == 2
+    play_through(learner, BUDGET, WIN[2:], restart=False)
+    stored = outbox()
+    assert sorted(s["id"] for s in stored) == sorted(s["id"] for s in xapi.play_statements(play.id))
+    answered = [s for s in stored if s["verb"]["id"] == VERB + "answered"]
+    steps = [s["result"]["extensions"][f"{BASE}/extensions/step"] for s in answered]
+    assert sorted(steps) == [0, 1, 2] and len(stored) == 5
 
 
 def test_the_base_iri_is_configurable_and_ids_differ_between_organisations(app):

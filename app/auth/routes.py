@@ -9,7 +9,7 @@ from app.auth.forms import LoginForm, PasswordForm, ProfileForm
 from app.authz import public, signed_in
 from app.extensions import limiter
 from app.security import is_safe_next
-from app.services import accounts
+from app.services import accounts, library
 from app.services.errors import ValidationError
 
 
@@ -68,7 +68,9 @@ def profile():
         return redirect(url_for("auth.profile"))
     if request.method == "GET":
         form.locale.data = current_user.locale or ""
-    return render_template("auth/profile.html", form=form, password_form=PasswordForm(prefix="pw"))
+    return render_template(
+        "auth/profile.html", form=form, password_form=PasswordForm(prefix="pw"), awards=library.awards_of(current_user.id)
+    )
 
 
 @bp.route("/password", methods=["POST"])
@@ -86,4 +88,7 @@ def password():
             login_user(current_user._get_current_object())
             flash(_("Password changed."), "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=ProfileForm(obj=current_user), password_form=form), 400
+    return render_template(
+        "auth/profile.html", form=ProfileForm(obj=current_user), password_form=form,
+        awards=library.awards_of(current_user.id),
+    ), 400

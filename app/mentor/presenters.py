@@ -1,6 +1,7 @@
 """Turn mentoring data into what templates and charts show: choices, chart series, inbox sentences."""
 
-from flask import url_for
+from flask import g, has_request_context, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
@@ -129,7 +130,23 @@ def message_text(message) -> str:
 
 
 def flag_text(flag, name: str = "") -> str:
-    """Return a flag's short description."""
+    """Return a flag's short description.
+
+    Within a request the wording is remembered per kind and parameters: on the
+    mentor's page many mentees share the same flag (the same periods, counts),
+    and the plan link repeats the text, so each distinct wording is translated once.
+    """
+    if not has_request_context():
+        return _flag_text(flag)
+    key = (str(get_locale()), flag.kind, repr(sorted(flag.params.items())))
+    texts = g.setdefault("mentor_flag_texts", {})
+    if key not in texts:
+        texts[key] = _flag_text(flag)
+    return texts[key]
+
+
+def _flag_text(flag) -> str:
+    """Return a flag's short description, translated now."""
     p = flag.params
     texts = {
         "inactive": lambda: _("No activity in %(days)s days since pairing", days=p.get("days")) if p.get("never")

@@ -50,13 +50,28 @@ def record_activity(
     return event
 
 
+# Built once: it runs on every play step, where building the expression cost more than running it.
+_NOT_STARTED = sa.select(Assignment).where(
+    Assignment.assignee_id == sa.bindparam("user_id"), Assignment.status == AssignmentStatus.NOT_STARTED.value,
+    Assignment.kind == sa.bindparam("kind"), Assignment.target_key == sa.bindparam("ref_key"),
+)
+
+
 def mark_started(user_id: int, kind: str, ref_key: str, at: Optional[datetime] = None) -> None:
-    """Move the learner's not-started assignments on ``ref_key`` to in progress (a play step, say); commit."""
+    """Move the learner's not-started assignments on ``ref_key`` to in progress (a play step, say).
+
+    Every step of a play calls this and usually nothing is waiting (only the
+    first step after an assignment moves it), so it reads only not-started
+    rows and commits only when one moved: a single indexed read otherwise.
+    """
     at = at or utcnow()
-    for assignment in _open_assignments(user_id, kind, str(ref_key)):
-        if assignment.status == AssignmentStatus.NOT_STARTED.value and assignment.created_at <= at:
-            assignment.status = AssignmentStatus.IN_PROGRESS.value
-            assignment.started_at = at
+    found = db.session.scalars(_NOT_STARTED, {"user_id": user_id, "kind": kind, "ref_key": str(ref_key)})
+    waiting = [assignment for assignment in found if assignment.created_at <= at]
+    if not waiting:
+        return
+    for assignment in waiting:
+        assignment.status = AssignmentStatus.IN_PROGRESS.value
+        assignment.started_at = at
     db.session.commit()
 
 

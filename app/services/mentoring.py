@@ -49,6 +49,9 @@ ACTIVITY_COLUMNS = (
     LearnerActivity.title, LearnerActivity.occurred_at, LearnerActivity.score, LearnerActivity.passed,
     LearnerActivity.outcome, LearnerActivity.dimensions,
 )
+# Plain strings: comparing rows against ``ActivityKind.X.value`` in per-row loops costs an enum lookup each time.
+QUIZ, PLAY = ActivityKind.QUIZ.value, ActivityKind.PLAY.value
+COURSE, LESSON = ActivityKind.COURSE.value, ActivityKind.LESSON.value
 
 
 # --- facts gathered in bulk -----------------------------------------------------
@@ -70,14 +73,24 @@ class MenteeFacts:
     flags: list = field(default_factory=list)
 
     @cached_property
+    def quiz_events(self) -> list:
+        """Return the recent quiz attempts, oldest first."""
+        return [e for e in self.events if e.kind == QUIZ]
+
+    @cached_property
+    def play_events(self) -> list:
+        """Return the recent role-plays, oldest first."""
+        return [e for e in self.events if e.kind == PLAY]
+
+    @cached_property
     def quiz_scores(self) -> list[float]:
         """Return the recent quiz scores, oldest first."""
-        return [e.score for e in self.events if e.kind == ActivityKind.QUIZ.value and e.score is not None]
+        return [e.score for e in self.quiz_events if e.score is not None]
 
     @cached_property
     def play_scores(self) -> list[float]:
         """Return the recent role-play scores, oldest first."""
-        return [e.score for e in self.events if e.kind == ActivityKind.PLAY.value and e.score is not None]
+        return [e.score for e in self.play_events if e.score is not None]
 
     @cached_property
     def quiz_average(self) -> Optional[float]:
@@ -105,8 +118,8 @@ class MenteeFacts:
     def dimension_series(self) -> dict[str, list[tuple[datetime, float]]]:
         """Return each rubric dimension's scores over time, from the plays that report them."""
         series: dict[str, list[tuple[datetime, float]]] = {}
-        for e in self.events:
-            if e.kind == ActivityKind.PLAY.value and e.dimensions:
+        for e in self.play_events:
+            if e.dimensions:
                 for dim, value in e.dimensions.items():
                     series.setdefault(dim, []).append((e.occurred_at, float(value)))
         return series
@@ -196,11 +209,11 @@ def _add_path(facts: dict[int, MenteeFacts], ids: list[int]) -> None:
     rows = db.session.execute(
         sa.select(LearnerActivity.user_id, LearnerActivity.kind, LearnerActivity.ref_key)
         .where(LearnerActivity.user_id.in_(ids),
-               LearnerActivity.kind.in_([ActivityKind.COURSE.value, ActivityKind.LESSON.value]))
+               LearnerActivity.kind.in_([COURSE, LESSON]))
         .distinct()
     )
     for user_id, kind, slug in rows:
-        note(user_id, slug, "done" if kind == ActivityKind.COURSE.value else "started")
+        note(user_id, slug, "done" if kind == COURSE else "started")
     # The library's own record also covers work done before these receivers existed.
     for user_id, states in (mentor_sources.course_progress(ids) or {}).items():
         for slug, state in states.items():
@@ -302,7 +315,7 @@ def _add_flags(facts: dict[int, MenteeFacts], now: datetime) -> None:
         found = [
             rules.inactive_flag(user_id, f.last_activity, f.since, now),
             rules.overdue_flag(user_id, f.assignments, now),
-            *rules.quiz_failed_twice_flags(user_id, [e for e in f.events if e.kind == ActivityKind.QUIZ.value]),
+            *rules.quiz_failed_twice_flags(user_id, f.quiz_events),
             bottom.get(user_id),
             rules.missed_target_flag(user_id, f.deals, months, target),
         ]

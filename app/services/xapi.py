@@ -7,6 +7,7 @@ same event always yields the same id (idempotent outbox, safe backfills) and
 two organisations never collide in a shared LRS.
 """
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -239,25 +240,45 @@ def quiz_statements(attempt_id: int) -> list[dict]:
     return out
 
 
-def play_statements(play_id: int) -> list[dict]:
-    """Return 'attempted' for a play, one 'answered' per saved step and 'completed' once it ended."""
-    base = base_iri()
-    play = _row("play", id=play_id)
-    if play is None:
-        return []
-    actor, scenario = _actor(play["user_id"]), _row("scenario", id=play["scenario_id"])
-    if actor is None or scenario is None:
-        return []
-    lang = scenario["lang"] or "en"
-    scenario_activity = _scenario_activity(base, scenario)
-    common = {"email": actor[0], "name": actor[1], "language": lang,
-              "registration": statement_uuid(base, f"play:{play_id}")}
-    out = [build_statement(base, f"play-started:{play_id}", verb="attempted", activity=scenario_activity,
-                           timestamp=play["started_at"], **common)]
-    step = _table("play_step")
-    for row in db.session.execute(sa.select(step).where(step.c.play_id == play_id).order_by(step.c.index)).mappings():
+@functools.cache
+def _play_queries() -> tuple:
+    """Return (head, latest step) queries of a play, built once: they run on every role-play step."""
+    play, scenario, user, step = _table("play"), _table("scenario"), _table("user"), _table("play_step")
+    head = (
+        sa.select(play.c.id, play.c.started_at, play.c.finished_at, play.c.outcome, play.c.score, play.c.scores,
+                  play.c.step_count, scenario.c.slug, scenario.c.lang, scenario.c.title, user.c.email, user.c.name)
+        .join(scenario, scenario.c.id == play.c.scenario_id).join(user, user.c.id == play.c.user_id)
+        .where(play.c.id == sa.bindparam("play_id"))
+    )
+    latest = sa.select(step).where(step.c.play_id == sa.bindparam("play_id"), step.c.index == sa.bindparam("index"))
+    return head, latest
+
+
+def _play_head(play_id: int):
+    """Return a play with its scenario and learner in one row, or None when any of them is gone."""
+    return db.session.execute(_play_queries()[0], {"play_id": play_id}).mappings().first()
+
+
+class _PlayStatements:
+    """Builds the statements of one play from its head row (see ``_play_head``)."""
+
+    def __init__(self, base: str, head):
+        self.base, self.head = base, head
+        self.lang = head["lang"] or "en"
+        self.scenario = _scenario_activity(base, head)
+        self.common = {"email": head["email"], "name": head["name"], "language": self.lang,
+                       "registration": statement_uuid(base, f"play:{head['id']}")}
+
+    def started(self) -> dict:
+        """Return the 'attempted' statement of the play."""
+        return build_statement(self.base, f"play-started:{self.head['id']}", verb="attempted",
+                               activity=self.scenario, timestamp=self.head["started_at"], **self.common)
+
+    def step(self, row) -> dict:
+        """Return the 'answered' statement of one saved step (a play_step row)."""
+        base = self.base
         activity = Activity(
-            f"{scenario_activity.iri}/nodes/{row['node']}", "cmi.interaction", {lang: (row["customer"] or "")[:200]},
+            f"{self.scenario.iri}/nodes/{row['node']}", "cmi.interaction", {self.lang: (row["customer"] or "")[:200]},
             "long-fill-in" if row["kind"] == "free_text" else "choice",
         )
         extensions = {f"{base}/extensions/step": row["index"]}
@@ -267,21 +288,51 @@ def play_statements(play_id: int) -> list[dict]:
             extensions[f"{base}/extensions/spin-label"] = row["label"]
         if row["score"]:
             extensions[f"{base}/extensions/rubric-points"] = row["score"]
-        out.append(build_statement(
+        return build_statement(
             base, f"play-step:{row['id']}", verb="answered", activity=activity, timestamp=row["created_at"],
-            parents=(scenario_activity,), result={"response": (row["text"] or "")[:MAX_TEXT], "extensions": extensions},
-            **common,
-        ))
-    if play["finished_at"] is not None:
-        extensions = {f"{base}/extensions/outcome": play["outcome"]}
-        if play["scores"]:
-            extensions[f"{base}/extensions/rubric-scores"] = play["scores"]
-        out.append(build_statement(
-            base, f"play-finished:{play_id}", verb="completed", activity=scenario_activity,
-            timestamp=play["finished_at"],
-            result={"score": {"scaled": scaled(play["score"])} if play["score"] is not None else None,
-                    "success": play["outcome"] == "won", "completion": True,
-                    "duration": iso_duration(play["started_at"], play["finished_at"]), "extensions": extensions},
-            **common,
-        ))
-    return out
+            parents=(self.scenario,), result={"response": (row["text"] or "")[:MAX_TEXT], "extensions": extensions},
+            **self.common,
+        )
+
+    def finished(self) -> list[dict]:
+        """Return the 'completed' statement once the play has ended, else nothing."""
+        head, base = self.head, self.base
+        if head["finished_at"] is None:
+            return []
+        extensions = {f"{base}/extensions/outcome": head["outcome"]}
+        if head["scores"]:
+            extensions[f"{base}/extensions/rubric-scores"] = head["scores"]
+        return [build_statement(
+            base, f"play-finished:{head['id']}", verb="completed", activity=self.scenario,
+            timestamp=head["finished_at"],
+            result={"score": {"scaled": scaled(head["score"])} if head["score"] is not None else None,
+                    "success": head["outcome"] == "won", "completion": True,
+                    "duration": iso_duration(head["started_at"], head["finished_at"]), "extensions": extensions},
+            **self.common,
+        )]
+
+
+def play_statements(play_id: int) -> list[dict]:
+    """Return 'attempted' for a play, one 'answered' per saved step and 'completed' once it ended."""
+    head = _play_head(play_id)
+    if head is None:
+        return []
+    builder = _PlayStatements(base_iri(), head)
+    step = _table("play_step")
+    rows = db.session.execute(sa.select(step).where(step.c.play_id == play_id).order_by(step.c.index)).mappings()
+    return [builder.started(), *(builder.step(row) for row in rows), *builder.finished()]
+
+
+def play_step_statements(play_id: int) -> list[dict]:
+    """Return 'attempted' for a play and 'answered' for its latest saved step (what one step adds).
+
+    The start comes along on every step so that it is stored with the first step
+    that gets through; ids make the repeats harmless.
+    """
+    head = _play_head(play_id)
+    if head is None or not head["step_count"]:
+        return []
+    builder = _PlayStatements(base_iri(), head)
+    latest = {"play_id": play_id, "index": head["step_count"] - 1}
+    row = db.session.execute(_play_queries()[1], latest).mappings().first()
+    return [builder.started()] + ([builder.step(row)] if row is not None else [])

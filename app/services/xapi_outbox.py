@@ -91,8 +91,15 @@ def on_quiz_attempt_finished(user_id=None, attempt_id=None, **_):
 
 
 @_guarded
-def on_play_changed(user_id=None, play_id=None, **_):
-    """Record the statements of a role-play so far (its start, every saved step, its ending)."""
+def on_play_step_saved(user_id=None, play_id=None, **_):
+    """Record the statement of the step just saved (and the play's start, stored once)."""
+    if play_id is not None:
+        record(xapi.play_step_statements(int(play_id)), user_id)
+
+
+@_guarded
+def on_play_finished(user_id=None, play_id=None, **_):
+    """Record the ending with the whole play again, so a step whose receiver failed is stored now."""
     if play_id is not None:
         record(xapi.play_statements(int(play_id)), user_id)
 
@@ -102,8 +109,8 @@ def connect() -> None:
     signals.lesson_completed.connect(on_lesson_completed, weak=False)
     signals.course_completed.connect(on_course_completed, weak=False)
     signals.quiz_attempt_finished.connect(on_quiz_attempt_finished, weak=False)
-    signals.play_step_saved.connect(on_play_changed, weak=False)
-    signals.play_finished.connect(on_play_changed, weak=False)
+    signals.play_step_saved.connect(on_play_step_saved, weak=False)
+    signals.play_finished.connect(on_play_finished, weak=False)
 
 
 # --- backfill and export ------------------------------------------------------------------------
