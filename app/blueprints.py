@@ -12,6 +12,7 @@ BLUEPRINTS = [
     ("app.admin", "/admin"),
     ("app.mentor", "/mentor"),
     ("app.insights", "/insights"),
+    ("app.studio", "/studio"),
     ("app.api", ""),
 ]
 

@@ -8,3 +8,4 @@ from app.models.quiz import Attempt, AttemptItem, Question, QuestionAnswer, Ques
 from app.models.roleplay import Objection, Play, PlayStep, Scenario, ScenarioBehaviour, ScenarioVersion  # noqa: F401
 from app.models.api import ApiToken  # noqa: F401
 from app.models.xapi import XapiStatement  # noqa: F401
+from app.models import experiments  # noqa: F401,E402

@@ -32,6 +32,12 @@ class Scenario(db.Model):
     persona: Mapped[str] = mapped_column(sa.String(300), default="")
     current_version: Mapped[int] = mapped_column(default=1)
     published: Mapped[bool] = mapped_column(default=True)
+    #: The trainer's unpublished working copy (the YAML shape, possibly invalid); None when there is none.
+    draft: Mapped[Optional[dict]] = mapped_column(sa.JSON, deferred=True)
+    draft_updated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    draft_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
+    #: Set when a version is published from the browser; ``flask scenario sync`` then leaves the scenario alone.
+    edited_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -64,6 +70,10 @@ class ScenarioVersion(db.Model):
     rubric: Mapped[list] = mapped_column(sa.JSON)
     behaviours: Mapped[list] = mapped_column(sa.JSON)
     objection_keys: Mapped[list] = mapped_column(sa.JSON)
+    #: Who published it from the browser (None for files synced from scenarios/).
+    published_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
+    #: The version number this one restored, when it was made by "restore".
+    restored_from: Mapped[Optional[int]]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     scenario: Mapped[Scenario] = relationship(back_populates="versions")
