@@ -25,7 +25,12 @@ class Config:
 
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url()
+    # pool_pre_ping tests each pooled connection as it is checked out, so after the database restarts
+    # (or an admin ends its connections) the next request reconnects instead of failing.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # How long a SQLite write waits for another writer before the request gets the 503 page; below
+    # gunicorn's 30 s worker timeout, above the bursts 50 simultaneous learners cause (tests/test_ops_concurrency.py).
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "20000"))
     LANGUAGES = ["en", "zh"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

@@ -8,6 +8,7 @@ mentor workspace's activity records. At --scale 1: 2,000 learners, 200 mentors,
 
     .venv/bin/python bench/seed_large.py --scale 0.1
     .venv/bin/python bench/seed_large.py --database-url postgresql://postgres@127.0.0.1/rehearse_load
+    .venv/bin/python bench/seed_large.py --schema models   # tables from the models, not the migrations
 
 Known accounts (password ``load-password``): load-learner@example.com (a learner
 with attempts and plays) and load-mentor@example.com (a mentor with 12 mentees).
@@ -218,7 +219,10 @@ def build(scale: float, rng: random.Random) -> dict[str, int]:
 @click.option("--database-url", default=None, help="Target database (default: a new SQLite file under /tmp).")
 @click.option("--scale", default=1.0, show_default=True, type=float, help="Multiply every row count by this.")
 @click.option("--seed", default=20261123, show_default=True, type=int, help="Random seed.")
-def main(database_url, scale, seed):
+@click.option("--schema", type=click.Choice(["migrations", "models"]), default="migrations", show_default=True,
+              help="Build the tables with the migrations (as in production) or straight from the models "
+                   "(when the models have changes whose migration is not generated yet).")
+def main(database_url, scale, seed, schema):
     """Migrate, sync content and bulk-insert a large organisation; print counts and time taken."""
     if not database_url:
         handle, path = tempfile.mkstemp(prefix="rehearse-load-", suffix=".db", dir="/tmp")
@@ -240,8 +244,13 @@ def main(database_url, scale, seed):
     started = time.perf_counter()
     with app.app_context():
         click.echo(f"database: {database_url}")
-        upgrade(directory=str(ROOT / "migrations"))
-        click.echo(f"migrated in {time.perf_counter() - started:.1f} s")
+        if schema == "models":
+            from app.extensions import db
+
+            db.create_all()
+        else:
+            upgrade(directory=str(ROOT / "migrations"))
+        click.echo(f"schema ({schema}) built in {time.perf_counter() - started:.1f} s")
         mark = time.perf_counter()
         content_sync.sync_all()
         click.echo(f"content synced in {time.perf_counter() - mark:.1f} s")

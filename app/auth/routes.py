@@ -1,5 +1,6 @@
 """Sign-in, sign-out and profile views."""
 
+import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -7,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from app.auth import bp
 from app.auth.forms import LoginForm, PasswordForm, ProfileForm
 from app.authz import public, signed_in
-from app.extensions import limiter
+from app.extensions import db, limiter
 from app.security import is_safe_next
 from app.services import accounts, library
 from app.services.errors import ValidationError
@@ -51,7 +52,16 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
-    """Sign the user out."""
+    """Sign the user out everywhere: every cookie issued before, copies included, stops working."""
+    if current_user.is_authenticated:
+        user_id = current_user.id
+        current_user.end_sessions()
+        try:
+            db.session.commit()
+        except sa.exc.SQLAlchemyError as error:
+            # The database cannot be written (app/errors.py): still clear this browser's cookie.
+            db.session.rollback()
+            current_app.logger.error("sign-out of user %s could not end their other sessions: %s", user_id, error)
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

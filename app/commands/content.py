@@ -54,5 +54,10 @@ def sync(only):
                 raise click.ClickException(f"{step.label}: {len(error.problems)} problem(s); nothing was loaded")
             if not total:
                 bar.update(1)
-        parts = ", ".join(f"{key} {value}" for key, value in summary.items())
+        # A list in a summary names the items behind a count, e.g. courses whose folder was deleted.
+        parts = ", ".join(f"{key} {len(value) if isinstance(value, list) else value}" for key, value in summary.items())
         click.echo(f"{step.label}: {parts}")
+        for name in summary.get("missing from files", []):
+            click.echo(f"{step.label}: {name} is in the database but no longer in the files; it was left as it "
+                       "is, with its learners' progress. Unpublish it in the browser, or restore its folder.",
+                       err=True)

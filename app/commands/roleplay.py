@@ -71,7 +71,10 @@ def validate(files):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def import_file(file):
-    """Import one scenario file (all or nothing); a changed file makes a new version."""
+    """Import one scenario file (all or nothing); a changed file makes a new version.
+
+    This also replaces a scenario published from the browser (sync leaves those alone).
+    """
     from app.services.scenario_sync import import_scenario_file
 
     try:
@@ -86,15 +89,22 @@ def import_file(file):
               help="Scenarios folder (default: SCENARIOS_DIR).")
 @with_appcontext
 def sync(directory):
-    """Load every scenario and the objection library of a folder (all or nothing, idempotent)."""
+    """Load every scenario and the objection library of a folder (all or nothing, idempotent).
+
+    Scenarios published from the browser are kept as the trainer left them
+    (reported as "kept: edited in the browser"); import the file to replace one.
+    """
     from app.services.scenario_sync import count_scenario_items, sync_scenarios
 
     directory = directory or Path(current_app.config["SCENARIOS_DIR"])
+    notes: list[str] = []  # printed after the bar, which owns the line while it runs
     with click.progressbar(length=count_scenario_items(directory), label="Scenarios") as bar:
         try:
-            summary = sync_scenarios(directory, progress=bar.update)
+            summary = sync_scenarios(directory, progress=bar.update, report=notes.append)
         except ImportProblems as exc:
             raise click.ClickException("\n".join(exc.problems)) from None
+    for note in notes:
+        click.echo(note)
     click.echo(", ".join(f"{k} {v}" for k, v in summary.items()))
 
 

@@ -4,11 +4,16 @@
 every problem it finds; ``check_graph`` holds the rules shared with the Twee
 loader (dangling ``next``, unreachable nodes, dead ends, no ``won`` ending,
 score keys outside the rubric, free-text routes without ``default``).
+
+A choice or a free-text turn may carry ``branches``: routes that apply only
+when the running score of a rubric dimension meets a condition
+(``if: rapport >= 3``); the first that holds wins, else the usual route.
 """
 
 import difflib
 import hashlib
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +37,15 @@ TOP_KEYS = {
 REQUIRED_TOP = ("id", "title", "lang", "kind", "rubric", "start", "nodes")
 PERSONA_KEYS = {"name", "role", "company", "mood", "background"}
 NODE_KEYS = {"customer", "choices", "free_text", "end", "summary"}
-CHOICE_KEYS = {"text", "next", "technique", "score", "feedback"}
-FREE_TEXT_KEYS = {"expect", "routes", "score", "feedback", "hint"}
+CHOICE_KEYS = {"text", "next", "technique", "score", "feedback", "branches"}
+FREE_TEXT_KEYS = {"expect", "routes", "score", "feedback", "hint", "branches"}
+BRANCH_KEYS = {"if", "next"}
+FREE_TEXT_BRANCH_KEYS = BRANCH_KEYS | {"label"}
+#: Comparison operators of a branch condition, in the order the docs and messages list them.
+BRANCH_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
+CONDITION_FORM = "'<rubric dimension> <op> <number>', e.g. 'rapport >= 3' (op: >=, >, <=, <, ==)"
+_CONDITION_RE = re.compile(r"^\s*([^\s<>=!≥≤]+)\s*([<>=!≥≤]+)\s*(\S+)\s*$")
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
 class ScenarioProblems(ImportProblems):
@@ -54,15 +66,82 @@ class Persona:
     background: str = ""
 
 
+class ConditionError(ValueError):
+    """A branch condition that is not ``<dimension> <op> <number>``; the message says what is wrong."""
+
+
+def parse_condition(condition: str) -> tuple[str, str, float]:
+    """Return (dimension, op, value) of ``"rapport >= 3"``; raise ConditionError naming the fault."""
+    match = _CONDITION_RE.match(condition)
+    if not match:
+        raise ConditionError(f"malformed condition {condition!r}: write {CONDITION_FORM}")
+    dimension, op, value = match.groups()
+    if op not in BRANCH_OPS:
+        raise ConditionError(f"condition {condition!r}: operator {op!r} must be one of {', '.join(BRANCH_OPS)}")
+    if not _NUMBER_RE.match(value):
+        raise ConditionError(f"condition {condition!r}: {value!r} is not a number; write {CONDITION_FORM}")
+    number = float(value)
+    return dimension, op, int(number) if number.is_integer() and "." not in value else number
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A route taken only when the running score of a rubric dimension meets a condition.
+
+    ``label`` (free-text turns only) limits the branch to lines of that SPIN label.
+    """
+
+    dimension: str
+    op: str
+    value: float
+    next: str
+    label: str = ""
+
+    @property
+    def condition(self) -> str:
+        """Return the condition as written in YAML, e.g. ``rapport >= 3``."""
+        return f"{self.dimension} {self.op} {self.value}"
+
+    def holds(self, totals: dict) -> bool:
+        """Return True when ``totals`` ({dimension: running points}) meet the condition (missing counts 0)."""
+        return BRANCH_OPS[self.op](totals.get(self.dimension, 0), self.value)
+
+    def applies_to(self, label: Optional[str]) -> bool:
+        """Return True when the branch is open to a line of this SPIN label (or to a picked choice)."""
+        return not self.label or self.label == label
+
+    def to_dict(self) -> dict:
+        """Return the branch in the YAML shape."""
+        item = {"if": self.condition, "next": self.next}
+        if self.label:
+            item["label"] = self.label
+        return item
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Branch":
+        """Rebuild a branch from ``to_dict`` output."""
+        dimension, op, value = parse_condition(data["if"])
+        return cls(dimension=dimension, op=op, value=value, next=data["next"], label=data.get("label", ""))
+
+
+def first_branch(branches: Iterable[Branch], totals: dict, label: Optional[str] = None) -> Optional[Branch]:
+    """Return the first branch open to ``label`` whose condition holds for ``totals``, if any."""
+    for branch in branches:
+        if branch.applies_to(label) and branch.holds(totals):
+            return branch
+    return None
+
+
 @dataclass(frozen=True)
 class Choice:
-    """One response the learner may pick, and where it leads."""
+    """One response the learner may pick, and where it leads (``branches`` first, then ``next``)."""
 
     text: str
     next: str
     technique: str = ""
     score: dict = field(default_factory=dict)
     feedback: str = ""
+    branches: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +149,7 @@ class FreeText:
     """A turn where the learner types; the SPIN label of the line picks the route.
 
     ``label_scores`` and ``feedback`` are keyed by SPIN label (``default`` for
-    any label without its own entry).
+    any label without its own entry). ``branches`` are checked before ``routes``.
     """
 
     expect: tuple
@@ -78,6 +157,7 @@ class FreeText:
     label_scores: dict = field(default_factory=dict)
     feedback: dict = field(default_factory=dict)
     hint: str = ""
+    branches: tuple = ()
 
     def route(self, label: str) -> str:
         """Return the node a line with this label leads to."""
@@ -108,11 +188,19 @@ class Node:
         """Return True when the conversation stops here."""
         return bool(self.end)
 
-    def targets(self) -> list[str]:
-        """Return the nodes this node can lead to."""
+    @property
+    def has_branches(self) -> bool:
+        """Return True when a route here depends on the running score."""
         if self.free_text is not None:
-            return list(dict.fromkeys(self.free_text.routes.values()))
-        return list(dict.fromkeys(c.next for c in self.choices))
+            return bool(self.free_text.branches)
+        return any(c.branches for c in self.choices)
+
+    def targets(self) -> list[str]:
+        """Return the nodes this node can lead to, branch targets included."""
+        if self.free_text is not None:
+            ft = self.free_text
+            return list(dict.fromkeys([*ft.routes.values(), *(b.next for b in ft.branches)]))
+        return list(dict.fromkeys(t for c in self.choices for t in (c.next, *(b.next for b in c.branches))))
 
 
 @dataclass(frozen=True)
@@ -156,15 +244,17 @@ class ScenarioDef:
                         "feedback": dict(ft.feedback), "hint": ft.hint,
                     },
                 }
+                # Only when present, so the hash of a scenario without branches stays as it was.
+                if ft.branches:
+                    item["free_text"]["branches"] = [b.to_dict() for b in ft.branches]
             else:
-                item = {
-                    "customer": node.customer,
-                    "choices": [
-                        {"text": c.text, "next": c.next, "technique": c.technique, "score": dict(c.score),
-                         "feedback": c.feedback}
-                        for c in node.choices
-                    ],
-                }
+                choices = []
+                for c in node.choices:
+                    choices.append({"text": c.text, "next": c.next, "technique": c.technique, "score": dict(c.score),
+                                    "feedback": c.feedback})
+                    if c.branches:
+                        choices[-1]["branches"] = [b.to_dict() for b in c.branches]
+                item = {"customer": node.customer, "choices": choices}
             nodes[key] = item
         return {
             "id": self.slug, "title": self.title, "lang": self.lang, "kind": self.kind, "tier": self.tier,
@@ -188,10 +278,14 @@ class ScenarioDef:
             nodes[key] = Node(
                 key=key,
                 customer=item.get("customer", ""),
-                choices=tuple(Choice(**c) for c in item.get("choices", ())),
+                choices=tuple(
+                    Choice(**{**c, "branches": tuple(Branch.from_dict(b) for b in c.get("branches", ()))})
+                    for c in item.get("choices", ())
+                ),
                 free_text=FreeText(
                     expect=tuple(ft["expect"]), routes=dict(ft["routes"]), label_scores=dict(ft["label_scores"]),
                     feedback=dict(ft["feedback"]), hint=ft.get("hint", ""),
+                    branches=tuple(Branch.from_dict(b) for b in ft.get("branches", ())),
                 ) if ft else None,
                 end=item.get("end", ""),
                 summary=item.get("summary", ""),
@@ -341,7 +435,8 @@ def check_graph(scenario: ScenarioDef, lines: dict, problems: Problems) -> None:
     """Check the conversation graph: targets, reachability, endings, rubric keys, free-text defaults.
 
     ``lines`` maps ("node", key), ("choice", key, i), ("route", key, label),
-    ("score", key, i, dim), ("free_text", key), "start" and "top" to (file, line).
+    ("score", key, i, dim), ("free_text", key), ("branch", key, i or "free_text", j),
+    "start" and "top" to (file, line).
     """
     nodes = scenario.nodes
     rubric = set(scenario.rubric)
@@ -366,6 +461,8 @@ def check_graph(scenario: ScenarioDef, lines: dict, problems: Problems) -> None:
                         problems.add(lines.get(("route_score", key, label, dim), lines.get(("free_text", key), where)),
                                      f"node {key!r}: score key {dim!r} is not a rubric dimension "
                                      f"(rubric: {', '.join(scenario.rubric)})")
+            _check_branches(scenario, key, "free_text", ft.branches, f"node {key!r}, free_text",
+                            lines, lines.get(("free_text", key), where), problems)
         for i, choice in enumerate(node.choices):
             cwhere = lines.get(("choice", key, i), where)
             if choice.next not in nodes:
@@ -377,6 +474,8 @@ def check_graph(scenario: ScenarioDef, lines: dict, problems: Problems) -> None:
                     problems.add(lines.get(("score", key, i, dim), cwhere),
                                  f"node {key!r}, choice {i + 1}: score key {dim!r} is not a rubric dimension "
                                  f"(rubric: {', '.join(scenario.rubric)}){did_you_mean(dim, rubric)}")
+            _check_branches(scenario, key, i, choice.branches, f"node {key!r}, choice {i + 1}", lines, cwhere,
+                            problems)
     if not any(n.end == "won" for n in nodes.values()):
         problems.add(lines["top"], "no 'won' ending: add a node with 'end: won' and a summary")
     if scenario.start not in nodes:
@@ -396,6 +495,27 @@ def check_graph(scenario: ScenarioDef, lines: dict, problems: Problems) -> None:
         if key in reached and key not in can_end:
             problems.add(lines.get(("node", key), lines["top"]),
                          f"node {key!r} has no way to any ending (every path from it loops or stops)")
+
+
+def _check_branches(scenario: ScenarioDef, key: str, owner, branches: tuple, what: str, lines: dict,
+                    where: tuple, problems: Problems) -> None:
+    """Check branch conditions name rubric dimensions and branch targets name nodes.
+
+    ``owner`` is the choice index or "free_text"; ``lines`` holds ("branch", key, owner, j)
+    for each branch and ("branch_if" | "branch_next", key, owner, j) for its fields.
+    """
+    for j, branch in enumerate(branches):
+        bwhat = f"{what}, branch {j + 1}"
+        bwhere = lines.get(("branch", key, owner, j), where)
+        # An empty dimension marks a condition the reader already reported as malformed.
+        if branch.dimension and branch.dimension not in scenario.rubric:
+            problems.add(lines.get(("branch_if", key, owner, j), bwhere),
+                         f"{bwhat}: condition {branch.condition!r} names {branch.dimension!r}, which is not a "
+                         f"rubric dimension (rubric: {', '.join(scenario.rubric)})"
+                         f"{did_you_mean(branch.dimension, scenario.rubric)}")
+        if branch.next and branch.next not in scenario.nodes:  # a missing next was reported by the reader
+            problems.add(lines.get(("branch_next", key, owner, j), bwhere),
+                         f"{bwhat}: next {branch.next!r} names no node{did_you_mean(branch.next, scenario.nodes)}")
 
 
 def _reachable(starts: list[str], neighbours) -> set[str]:
@@ -481,6 +601,47 @@ class _Reader:
             score[str(dim)] = points
             lines[str(dim)] = value.line_of(dim)
         return score, lines
+
+
+def _parse_branches(r: _Reader, mapping: LDict, what: str, key: str, owner, lines: dict,
+                    free_text: bool = False) -> tuple:
+    """Return the ``branches`` of a choice or free-text mapping as Branch tuples, recording problems."""
+    raw = mapping.get("branches")
+    if raw is None:
+        return ()
+    if not isinstance(raw, LList) or not raw:
+        r.problems.add(r.at(mapping.line_of("branches")),
+                       f"{what}: branches must be a list of {{if: <condition>, next: <node>}}, "
+                       f"e.g. [{{if: rapport >= 3, next: trust_rebuilt}}]")
+        return ()
+    allowed = FREE_TEXT_BRANCH_KEYS if free_text else BRANCH_KEYS
+    branches = []
+    for j, item in enumerate(raw):
+        bline = raw.line_of(j)
+        bwhat = f"{what}, branch {j + 1}"
+        lines[("branch", key, owner, j)] = r.at(bline)
+        if not isinstance(item, LDict):
+            r.problems.add(r.at(bline), f"{bwhat} must be a mapping with if and next, e.g. {{if: rapport >= 3, "
+                                        f"next: trust_rebuilt}}")
+            continue
+        r.unknown_keys(item, allowed, bwhat)
+        lines[("branch_if", key, owner, j)] = r.at(item.line_of("if"))
+        lines[("branch_next", key, owner, j)] = r.at(item.line_of("next"))
+        condition = r.text(item, "if", bwhat, required=True)
+        target = r.text(item, "next", bwhat, required=True)
+        label = r.text(item, "label", bwhat) if free_text else ""
+        if label and label not in SPIN_LABELS:
+            r.problems.add(r.at(item.line_of("label")),
+                           f"{bwhat}: label {label!r} is not a SPIN label ({', '.join(SPIN_LABELS)})"
+                           f"{did_you_mean(label, SPIN_LABELS)}")
+        dimension, op, value = "", "==", 0
+        if condition:
+            try:
+                dimension, op, value = parse_condition(condition)
+            except ConditionError as exc:
+                r.problems.add(r.at(item.line_of("if")), f"{bwhat}: {exc}")
+        branches.append(Branch(dimension=dimension, op=op, value=value, next=target, label=label))
+    return tuple(branches)
 
 
 def parse_scenario(
@@ -587,6 +748,7 @@ def _parse_node(r: _Reader, key: str, raw: Any, line: int, lines: dict) -> Optio
             choices.append(Choice(
                 text=r.text(item, "text", cwhat, required=True), next=r.text(item, "next", cwhat, required=True),
                 technique=r.text(item, "technique", cwhat), score=score, feedback=r.text(item, "feedback", cwhat),
+                branches=_parse_branches(r, item, cwhat, key, i, lines),
             ))
         return Node(key=key, customer=customer, choices=tuple(choices))
     return _parse_free_text(r, key, raw, customer, lines)
@@ -640,6 +802,7 @@ def _parse_free_text(r: _Reader, key: str, raw: LDict, customer: str, lines: dic
         feedback = {}
     return Node(key=key, customer=customer, free_text=FreeText(
         expect=expect, routes=routes, label_scores=label_scores, feedback=feedback, hint=r.text(ft, "hint", what),
+        branches=_parse_branches(r, ft, what, key, "free_text", lines, free_text=True),
     ))
 
 

@@ -1,9 +1,13 @@
 """Turn mentoring data into what templates and charts show: choices, chart series, inbox sentences."""
 
+from dataclasses import dataclass, field
+from typing import Optional
+
 from flask import g, has_request_context, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import SelectChoice
 
 from app.content.markdown import render_markdown
@@ -88,6 +92,148 @@ def dashboard_charts(page) -> dict[int, dict]:
         row.facts.user.id: {"quiz": sparkline(row.facts.quiz_scores), "play": sparkline(row.facts.play_scores)}
         for row in page.rows
     }
+
+
+@dataclass
+class FlagView:
+    """One flag of a mentee row, with its text and the page that answers it."""
+
+    kind: str
+    severity: str
+    text: str
+    url: str
+    action: str
+
+
+@dataclass
+class DimensionView:
+    """One rubric dimension's recent mean in a mentee row."""
+
+    name: str
+    label: str
+    percent: str
+    width: int
+    colour: str
+
+
+@dataclass
+class RowView:
+    """What one row of the mentor's page shows, computed once in Python.
+
+    The list renders 50 and more rows; per-row macro calls, ``url_for``, date
+    formatting and translation lookups in the template cost more than the
+    queries, so every value is ready to print here.
+    """
+
+    row: object
+    url: str
+    tier: str
+    quiz_percent: str
+    quiz_trend: Markup
+    play_percent: str
+    play_trend: Markup
+    dimensions: list
+    last_activity_text: str
+    last_activity_title: str
+    late: int
+    open: int
+    flags: list
+    more_flags: int
+    kpi_title: str = ""
+    kpi_text: str = ""
+    chart: dict = field(default_factory=dict)
+
+
+@dataclass
+class IndexView:
+    """The mentor's page ready to print: header figures and one RowView per mentee."""
+
+    rows: list
+    flagged: int
+    overdue: int
+    kpi_met: int
+
+
+MENTEE_PLACEHOLDER = 987654321
+
+
+TREND_ICONS = {
+    "improving": '<i class="bi bi-arrow-up-right text-success" title="{0}" aria-label="{0}"></i>\n',
+    "declining": '<i class="bi bi-arrow-down-right text-danger" title="{0}" aria-label="{0}"></i>\n',
+    "steady": '<i class="bi bi-arrow-right text-body-secondary" title="{0}" aria-label="{0}"></i>',
+}
+
+
+def trend_key(value) -> Optional[str]:
+    """Return improving, declining or steady for a score trend (None without one), as the arrow shows it."""
+    if value is None:
+        return None
+    if value > 0.02:
+        return "improving"
+    if value < -0.02:
+        return "declining"
+    return "steady"
+
+
+def trend_icons(texts: dict) -> dict:
+    """Return the trend arrows (as in ``_macros.trend_arrow``) in the reader's language, keyed by trend."""
+    icons = {key: Markup(html).format(texts[key]) for key, html in TREND_ICONS.items()}
+    icons[None] = Markup("")
+    return icons
+
+
+def ago_text(moment, now, texts: dict) -> str:
+    """Return "today", "yesterday" or "N days ago" for a moment before ``now``."""
+    d = days_ago(moment, now)
+    if d == 0:
+        return texts["today"]
+    if d == 1:
+        return texts["yesterday"]
+    return f"{d} {texts['days_ago']}"
+
+
+def index_view(page, now, texts: dict, charts: dict) -> IndexView:
+    """Return the mentor's page with every row's links, texts and figures precomputed."""
+    from app.i18n import tier_label
+
+    tiers: dict = {}
+    icons = trend_icons(texts)
+    # One URL build for the whole list; each row swaps in its mentee's id.
+    mentee_url = url_for("mentor.mentee", mentee_id=MENTEE_PLACEHOLDER)
+    rows, flagged, overdue, kpi_met = [], 0, 0, 0
+    for row in page.rows:
+        f = row.facts
+        user_id = f.user.id
+        if f.user.tier not in tiers:
+            tiers[f.user.tier] = tier_label(f.user.tier)
+        late = len(f.overdue(now))
+        overdue += late
+        flagged += bool(f.flags)
+        kpi_met += row.kpi.status == "met"
+        dims = [
+            DimensionView(dim, dim.replace("_", " "), percent(value), int(round(value * 100)),
+                          "success" if value >= 0.7 else ("warning" if value >= 0.4 else "danger"))
+            for dim, value in f.dimension_latest.items()
+        ] if f.play_average is not None else []
+        view = RowView(
+            row=row, url=mentee_url.replace(str(MENTEE_PLACEHOLDER), str(user_id)), tier=tiers[f.user.tier],
+            quiz_percent=percent(f.quiz_average), quiz_trend=icons[trend_key(f.quiz_trend)],
+            play_percent=percent(f.play_average), play_trend=icons[trend_key(f.play_trend)], dimensions=dims,
+            last_activity_text=ago_text(f.last_activity, now, texts) if f.last_activity else "",
+            last_activity_title=format_datetime(f.last_activity, "medium") if f.last_activity else "",
+            late=late, open=len(f.open_assignments()),
+            flags=[FlagView(flag.kind, flag.severity, flag_text(flag), flag_action_url(flag), flag.action)
+                   for flag in f.flags[:3]],
+            more_flags=max(0, len(f.flags) - 3), chart=charts[user_id],
+        )
+        if row.kpi.status != "no_data":
+            kpi = row.kpi
+            view.kpi_title = _("Close rate %(mentee)s; target %(target)s (60 %% of the mentor’s %(mentor)s) by "
+                               "%(deadline)s", mentee=percent(kpi.mentee_rate), target=percent(kpi.target_rate),
+                               mentor=percent(kpi.mentor_rate), deadline=format_date(kpi.deadline, "medium"))
+            view.kpi_text = f"{texts['kpi_' + kpi.status]} · {percent(kpi.mentee_rate)}"
+        rows.append(view)
+    return IndexView(rows=rows, flagged=flagged, overdue=overdue, kpi_met=kpi_met)
 
 
 def chart_data(facts) -> dict:
@@ -215,4 +361,5 @@ def install_template_helpers(state) -> None:
         "mentor_flag_url": flag_action_url, "mentor_message_text": message_text, "mentor_message_link": message_link,
         "mentor_review_link": review_link, "mentor_assignment_link": assignment_review_link, "mentor_markdown": render_markdown,
         "mentor_home_summary": home_summary, "mentor_days_ago": days_ago, "mentor_target_url": mentor_sources.target_url,
+        "mentor_index_view": index_view,
     })

@@ -2,6 +2,7 @@
 
 import enum
 import hashlib
+import secrets
 from datetime import date, datetime
 from typing import Optional
 
@@ -68,6 +69,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Changed at sign-out so that every session cookie issued before (a copy included) stops working.
+    session_nonce: Mapped[Optional[str]] = mapped_column(sa.String(32))
 
     team: Mapped[Optional[Team]] = relationship(back_populates="users")
 
@@ -78,16 +81,21 @@ class User(UserMixin, db.Model):
 
     @property
     def session_token(self) -> str:
-        """Return a short digest of the password hash: it changes whenever the password does."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        """Return a short digest of the password hash and session nonce: it changes when either does."""
+        return hashlib.sha256((self.password_hash + (self.session_nonce or "")).encode()).hexdigest()[:16]
 
     def get_id(self) -> str:
         """Return the id Flask-Login keeps in the session: "<id>:<session token>".
 
         Binding the session to the password means a password change (or an admin's
-        reset) signs the account out everywhere else.
+        reset) signs the account out everywhere else; signing out does the same
+        through the nonce, so a copied cookie is useless afterwards.
         """
         return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember-me cookie issued so far (no commit)."""
+        self.session_nonce = secrets.token_hex(16)
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password."""

@@ -173,6 +173,8 @@ class Attempt(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("quiz_id", "user_id", "number", name="uq_attempt_quiz_id_user_id_number"),
         sa.Index("ix_attempt_user_id_quiz_id", "user_id", "quiz_id"),
+        # The home page's latest attempts: one learner's, newest first, without sorting all of them.
+        sa.Index("ix_attempt_user_id_started_at", "user_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

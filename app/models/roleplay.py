@@ -97,6 +97,10 @@ class ScenarioBehaviour(db.Model):
 class Play(db.Model):
     """One learner's run through one scenario version, saved at every step."""
 
+    # The home page and best scores read one learner's plays by status, finished ones newest first.
+    # Not on updated_at: every step changes it, and a learner has few unfinished plays to sort.
+    __table_args__ = (sa.Index("ix_play_user_id_status_finished_at", "user_id", "status", "finished_at"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
     scenario_id: Mapped[int] = mapped_column(sa.ForeignKey("scenario.id"), index=True)

@@ -37,6 +37,14 @@ class GiftUploadForm(FlaskForm):
     submit = SubmitField(_l("Upload"))
 
 
+class CategoryForm(FlaskForm):
+    """Rename a question category (and its sub-categories)."""
+
+    name = StringField(_l("New name"), validators=[InputRequired(message=_l("Give the category a name.")), Length(max=255)],
+                       description=_l("Use / between levels, e.g. Objections/Budget."))
+    submit = SubmitField(_l("Rename"))
+
+
 class AnswerForm(Form):
     """One answer row of the question editor."""
 

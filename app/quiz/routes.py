@@ -11,7 +11,7 @@ from app.models.people import Role
 from app.models.types import utcnow
 from app.quiz import bp
 from app.quiz.forms import (
-    TYPE_LABELS, EmptyForm, GiftUploadForm, GradeForm, QuestionForm, QuizSettingsForm, responses_from_form,
+    TYPE_LABELS, CategoryForm, EmptyForm, GiftUploadForm, GradeForm, QuestionForm, QuizSettingsForm, responses_from_form,
 )
 from app.services import quiz_attempts, quiz_bank, quizzes
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
@@ -197,8 +197,33 @@ def bank(bank_id):
     category_id = request.args.get("category", type=int)
     tag = request.args.get("tag") or None
     questions = quiz_bank.current_questions(bank, category_id, tag)
+    category = next((c for c in bank.categories if c.id == category_id), None)
+    form = CategoryForm(name=category.name if category else None)
     return render_template("quiz/bank.html", bank=bank, questions=questions, tags=quiz_bank.bank_tags(bank),
-                           category_id=category_id, tag=tag, types=TYPE_LABELS)
+                           category_id=category_id, category=category, tag=tag, types=TYPE_LABELS, form=form)
+
+
+@bp.route("/banks/<int:bank_id>/categories/<int:category_id>/rename", methods=["POST"])
+@allow(Role.TRAINER)
+def rename_category(bank_id, category_id):
+    """Rename a category of a bank (and its sub-categories)."""
+    bank = _or_404(quiz_bank.get_bank, bank_id)
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            _or_404(quiz_bank.rename_category, bank, category_id, form.name.data)
+        except ValidationError as error:
+            if bank.course_slug:
+                flash(_("This bank is loaded from a course’s quiz.gift: rename the category in that file."), "warning")
+            elif "already" in error.message:
+                flash(_("The bank already has a category with that name."), "warning")
+            else:
+                flash(_("Give the category a name; use / between levels, e.g. Objections/Budget."), "warning")
+        else:
+            flash(_("Category renamed."), "success")
+    else:
+        flash(_("Give the category a name."), "warning")
+    return redirect(url_for("quiz.bank", bank_id=bank.id, category=category_id))
 
 
 @bp.route("/banks/<int:bank_id>/export.gift")

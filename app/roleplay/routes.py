@@ -15,6 +15,7 @@ from app.content.scenario import KINDS, TIERS
 from app.i18n import tier_label
 from app.roleplay import bp
 from app.roleplay.forms import CATEGORY_LABELS, KIND_LABELS, FilterForm, ObjectionForm, StartForm, StepForm
+from app.services import experiments
 from app.services import objections as objection_service
 from app.services import plays
 from app.services.errors import Conflict, NotFound, ValidationError
@@ -70,6 +71,8 @@ def index():
     args = {name: (getattr(form, name).data or None) if not getattr(form, name).errors else None
             for name in ("kind", "tier", "lang")}
     listing = plays.scenario_listing(current_user.id, **args)
+    hidden = experiments.variant_redirects(current_user)  # a running A/B test shows each learner one variant
+    listing = [card for card in listing if card.scenario.slug not in hidden]
     return render_template("roleplay/index.html", form=form, listing=listing, filtered=any(args.values()))
 
 
@@ -77,6 +80,9 @@ def index():
 @signed_in
 def scenario(slug):
     """The persona card, what the scenario trains, and the learner's plays of it."""
+    variant = experiments.variant_redirects(current_user).get(slug)
+    if variant:
+        return redirect(url_for("roleplay.scenario", slug=variant))
     view = plays.scenario_page(current_user.id, slug)
     return render_template("roleplay/scenario.html", view=view, form=StartForm())
 
@@ -88,6 +94,9 @@ def begin(slug):
     form = StartForm()
     if not form.validate_on_submit():
         abort(400)
+    variant = experiments.variant_redirects(current_user).get(slug)
+    if variant:
+        return redirect(url_for("roleplay.scenario", slug=variant))
     play = plays.start_play(current_user, slug, restart=form.restart.data == "1")
     return redirect(url_for("roleplay.play", play_id=play.id))
 

@@ -171,6 +171,8 @@ def assign(
         apply_progress(assignment, derive_progress(kind, now, work.get((mentee.id, target.key), [])))
         db.session.add(assignment)
         created.append(assignment)
+    if kind == AssignmentKind.COURSE.value:
+        _enrol_on_course(mentees, target.key, now)
     db.session.flush()
     for assignment in created:
         db.session.add(
@@ -183,10 +185,24 @@ def assign(
             )
         )
     db.session.commit()
-    if kind == AssignmentKind.COURSE.value:
-        for mentee in mentees:
-            mentor_sources.enrol_for_assignment(mentee, target.key)
     return created
+
+
+def _enrol_on_course(mentees: list[User], slug: str, now: datetime) -> None:
+    """Enrol the mentees on an assigned course (source "assignment") in the assignment's transaction.
+
+    One commit for both, so a failure leaves neither an assignment without its
+    enrolment nor the other way round. An existing enrolment is kept as it is.
+    A course without lessons yet has nothing to enrol on: the assignment stands alone.
+    """
+    from app.models.library import Course  # the library area is optional (see mentor_sources)
+    from app.services import library
+
+    course = db.session.scalar(sa.select(Course).where(Course.slug == slug))
+    if course is None or course.current_version_id is None:
+        return
+    for mentee in mentees:
+        library._enrol(mentee, course, "assignment", now)
 
 
 def get_assignment_for_mentor(viewer: User, assignment_id: int) -> Assignment:

@@ -97,11 +97,28 @@ def _sync_certifications(certifications) -> dict[str, int]:
     return counts
 
 
-def sync_library(directory, progress: Optional[Callable[[int], None]] = None) -> dict[str, int]:
+def missing_courses(existing: dict[str, Course], on_disk: set[str]) -> list[str]:
+    """Return the slugs of synced courses whose folder is gone (" (unpublished)" added when already hidden).
+
+    Only courses that came from files count (they have a source hash). They are
+    reported, never unpublished or deleted here: a sync run on an incomplete
+    checkout or the wrong folder must not hide courses learners are taking, and
+    the database, not the files, is the source of truth at run time. A trainer
+    unpublishes a course in the browser (reversible, progress kept).
+    """
+    return [
+        slug + ("" if course.published else " (unpublished)")
+        for slug, course in sorted(existing.items())
+        if course.source_hash is not None and slug not in on_disk
+    ]
+
+
+def sync_library(directory, progress: Optional[Callable[[int], None]] = None) -> dict:
     """Load ``directory`` into the database, idempotently; raise ImportProblems (nothing written) on bad files.
 
     A course whose files changed gets a new version; enrolments and progress
-    keep pointing at the version (and lessons) they were made on.
+    keep pointing at the version (and lessons) they were made on. Courses whose
+    folder was deleted are listed under "missing from files" and left as they are.
     """
     try:
         library = load_library(directory, _scenarios_dir())
@@ -118,6 +135,7 @@ def sync_library(directory, progress: Optional[Callable[[int], None]] = None) ->
     summary = dict(counts)
     summary["certifications"] = certifications["created"] + certifications["updated"] + certifications["unchanged"]
     summary["certifications changed"] = certifications["created"] + certifications["updated"]
+    summary["missing from files"] = missing_courses(existing, {data.slug for data in library.courses})
     return summary
 
 

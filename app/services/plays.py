@@ -4,6 +4,10 @@ Scoring: every step records the points earned per rubric dimension and the
 most that step offered (the best option's positive points). A dimension's
 score is earned / offered over the path taken, clamped to 0..1; the play's
 score is the mean over the dimensions the path offered points in.
+
+Routing: ``evaluate_answer`` scores one answer and picks the next node without
+touching the database (the studio preview calls it too); score-conditional
+branches compare the running raw points per dimension, this step's included.
 """
 
 import importlib
@@ -17,8 +21,9 @@ from sqlalchemy.orm import joinedload
 from flask import current_app
 
 from app import signals
-from app.content.scenario import SPIN_LABELS, Node, ScenarioDef
+from app.content.scenario import SPIN_LABELS, Branch, Node, ScenarioDef, first_branch
 from app.extensions import db
+from app.models.people import User
 from app.models.roleplay import (
     PLAY_ABANDONED, PLAY_ACTIVE, PLAY_FINISHED, Objection, Play, PlayStep, Scenario, ScenarioVersion,
 )
@@ -86,11 +91,26 @@ def find_active_play(user_id: int, scenario_id: int) -> Optional[Play]:
     )
 
 
+def _take_turns(user_id: int) -> None:
+    """Make one learner's concurrent starts run one after the other (a double click must open one play).
+
+    A no-op UPDATE of the learner's row holds its row lock on PostgreSQL and the
+    write lock on SQLite until the commit, so the second start reads the play
+    the first one saved instead of opening another.
+    """
+    db.session.execute(
+        sa.update(User).where(User.id == user_id).values(active=User.active)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def start_play(user, slug: str, restart: bool = False) -> Play:
     """Start a play on the current version, or return the unfinished one (``restart`` abandons it)."""
     scenario = get_scenario(slug)
+    _take_turns(user.id)
     active = find_active_play(user.id, scenario.id)
     if active is not None and not restart:
+        db.session.commit()  # release the turn
         return active
     if active is not None:
         active.status = PLAY_ABANDONED
@@ -160,6 +180,83 @@ def _possible(points: Iterable[dict]) -> dict:
     return {dim: value for dim, value in best.items() if value > 0}
 
 
+@dataclass
+class Evaluation:
+    """One answer scored and routed, before anything is saved."""
+
+    kind: str  # "choice" | "free_text"
+    choice_index: Optional[int]
+    text: str
+    label: Optional[str]
+    confidence: Optional[float]
+    features: list
+    technique: str
+    score: dict
+    possible: dict
+    feedback: str
+    next_node: str
+    #: The score-conditional branch that chose ``next_node``; None when the usual route did.
+    branch: Optional[Branch] = None
+
+
+def running_totals(steps) -> dict:
+    """Sum of raw points per dimension over steps (objects or dicts with a ``score`` mapping)."""
+    totals: dict = {}
+    for step in steps:
+        score = step.get("score") if isinstance(step, dict) else getattr(step, "score", None)
+        for dim, value in (score or {}).items():
+            totals[dim] = totals.get(dim, 0) + value
+    return totals
+
+
+def _with_points(totals: dict, score: dict) -> dict:
+    """Return ``totals`` plus this step's points (a new mapping)."""
+    combined = dict(totals)
+    for dim, value in score.items():
+        combined[dim] = combined.get(dim, 0) + value
+    return combined
+
+
+def evaluate_answer(scenario: ScenarioDef, node: Node, totals: dict, choice: Optional[int] = None,
+                    text: Optional[str] = None, classifier=None) -> Evaluation:
+    """No database: score the answer, pick the route (branches first, using totals + this step's points).
+
+    ``totals`` are the running raw points per dimension before this step (see
+    ``running_totals``); raise ValidationError for an unusable answer and
+    Conflict at an ending, as ``submit_step`` does.
+    """
+    if node.free_text is not None:
+        text = (text or "").strip()
+        if not text:
+            raise ValidationError("type what you would say to the customer", field="text")
+        if len(text) > MAX_TEXT:
+            raise ValidationError(f"keep it under {MAX_TEXT} characters", field="text")
+        prediction = (classifier or spin_classifier()).classify(text)
+        ft = node.free_text
+        score = dict(ft.score_for(prediction.label))
+        branch = first_branch(ft.branches, _with_points(totals, score), prediction.label)
+        return Evaluation(
+            kind="free_text", choice_index=None, text=text, label=prediction.label,
+            confidence=prediction.confidence, features=[list(f) for f in prediction.features],
+            technique=f"spin.{prediction.label}", score=score,
+            possible=_possible([ft.score_for(label) for label in SPIN_LABELS]),
+            feedback=ft.feedback_for(prediction.label),
+            next_node=branch.next if branch else ft.route(prediction.label), branch=branch,
+        )
+    if node.choices:
+        if choice is None or not 0 <= choice < len(node.choices):
+            raise ValidationError("pick one of the answers", field="choice")
+        picked = node.choices[choice]
+        score = dict(picked.score)
+        branch = first_branch(picked.branches, _with_points(totals, score))
+        return Evaluation(
+            kind="choice", choice_index=choice, text=picked.text, label=None, confidence=None, features=[],
+            technique=picked.technique, score=score, possible=_possible([c.score for c in node.choices]),
+            feedback=picked.feedback, next_node=branch.next if branch else picked.next, branch=branch,
+        )
+    raise Conflict("this play has ended")
+
+
 def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Optional[str] = None,
                 classifier=None) -> StepOutcome:
     """Save the learner's answer at step ``index`` and move on; a repeat of a saved step changes nothing."""
@@ -172,32 +269,19 @@ def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Opti
         raise Conflict("this answer is out of date; the conversation has moved on")
     scenario = play_definition(play)
     node = scenario.nodes[play.current_node]
-    step = PlayStep(index=index, node=node.key, customer=node.customer)
-    if node.free_text is not None:
-        text = (text or "").strip()
-        if not text:
-            raise ValidationError("type what you would say to the customer", field="text")
-        if len(text) > MAX_TEXT:
-            raise ValidationError(f"keep it under {MAX_TEXT} characters", field="text")
-        prediction = (classifier or spin_classifier()).classify(text)
-        ft = node.free_text
-        step.kind, step.text, step.label, step.confidence = "free_text", text, prediction.label, prediction.confidence
-        step.features = [list(f) for f in prediction.features]
-        step.score = dict(ft.score_for(prediction.label))
-        step.possible = _possible([ft.score_for(label) for label in SPIN_LABELS])
-        step.feedback = ft.feedback_for(prediction.label)
-        step.technique = f"spin.{prediction.label}"
-        step.next_node = ft.route(prediction.label)
-    elif node.choices:
-        if choice is None or not 0 <= choice < len(node.choices):
-            raise ValidationError("pick one of the answers", field="choice")
-        picked = node.choices[choice]
-        step.kind, step.choice_index, step.text = "choice", choice, picked.text
-        step.technique, step.score, step.feedback = picked.technique, dict(picked.score), picked.feedback
-        step.possible = _possible([c.score for c in node.choices])
-        step.next_node = picked.next
-    else:
-        raise Conflict("this play has ended")
+    totals = {}
+    if node.has_branches:  # a plain step does not pay for reading the earlier steps
+        totals = running_totals(
+            {"score": score}
+            for score in db.session.scalars(sa.select(PlayStep.score).where(PlayStep.play_id == play.id))
+        )
+    answer = evaluate_answer(scenario, node, totals, choice=choice, text=text, classifier=classifier)
+    step = PlayStep(
+        index=index, node=node.key, customer=node.customer, kind=answer.kind, choice_index=answer.choice_index,
+        text=answer.text, label=answer.label, confidence=answer.confidence, features=answer.features,
+        technique=answer.technique, score=answer.score, possible=answer.possible, feedback=answer.feedback,
+        next_node=answer.next_node,
+    )
     # Read now: the commit expires the objects, and signals should not reload them.
     user_id, play_id, slug = play.user_id, play.id, play.scenario.slug
     play.step_count = index + 1

@@ -203,6 +203,16 @@ def save_responses(attempt: Attempt, user: User, responses: dict[int, dict], now
         raise NotFound("attempt")
     if not attempt.is_open or not _in_time(attempt, now):
         return False
+    # ``attempt`` may be stale: a submit in another request can grade it after it was read. This
+    # conditional no-op UPDATE locks the attempt's row (the database on SQLite) until the commit
+    # and checks it is still open, so a save never rewrites the answers of a graded attempt.
+    still_open = db.session.execute(
+        sa.update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "in_progress")
+        .values(state="in_progress").execution_options(synchronize_session=False)
+    ).rowcount
+    if not still_open:
+        db.session.rollback()
+        return False
     rows = [{"id": item.id, "response": responses[item.id], "saved_at": now}
             for item in attempt.items if item.id in responses]
     if rows:

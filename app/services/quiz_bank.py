@@ -167,6 +167,36 @@ def export_bank(bank: QuestionBank) -> str:
     return dump_gift([to_gift(q) for q in questions], ids=[q.id for q in questions])
 
 
+def rename_category(bank: QuestionBank, category_id: int, new_name: str) -> QuestionCategory:
+    """Rename a category of a bank and its sub-categories ("A" → "B" also renames "A/x" to "B/x"); commit.
+
+    Banks loaded from a course's quiz.gift are renamed in the file instead, or
+    the next ``flask content sync`` would bring the old name back.
+    """
+    category = db.session.get(QuestionCategory, category_id)
+    if category is None or category.bank_id != bank.id:
+        raise NotFound("question category")
+    if bank.course_slug:
+        raise ValidationError("this bank is loaded from a course's quiz.gift: rename the category there", field="name")
+    new_name = "/".join(part.strip() for part in (new_name or "").split("/"))
+    if not new_name or any(not part for part in new_name.split("/")):
+        raise ValidationError("a category needs a name; use / between levels, e.g. Objections/Budget", field="name")
+    if len(new_name) > 255:
+        raise ValidationError("keep the name under 255 characters", field="name")
+    old_name = category.name
+    if new_name == old_name:
+        return category
+    renamed = {c.name: c for c in bank.categories if c.name == old_name or c.name.startswith(old_name + "/")}
+    others = {c.name for c in bank.categories} - set(renamed)
+    for name, row in renamed.items():
+        target = new_name + name[len(old_name):]
+        if target in others:
+            raise ValidationError(f"the bank already has a category {target!r}", field="name")
+        row.name = target
+    db.session.commit()
+    return category
+
+
 def list_banks() -> list[tuple[QuestionBank, int]]:
     """Return every bank with its number of current questions."""
     counts = dict(db.session.execute(

@@ -1,8 +1,10 @@
 """Load scenarios/ (YAML, Twee, objections.yaml) into the database: all or nothing, idempotent.
 
 A scenario whose content changed gets a new version (plays keep theirs); an
-unchanged file changes nothing. Objection entries a trainer edited in the
-browser are left alone.
+unchanged file changes nothing. Scenarios a trainer published from the browser
+and objection entries a trainer edited there are left alone by sync (the
+database is the source of truth at run time); ``flask scenario import`` of one
+file is explicit and still makes a new version.
 """
 
 import hashlib
@@ -22,6 +24,8 @@ from app.services.errors import ImportProblems
 
 OBJECTIONS_FILE = "objections.yaml"
 TWEE_SUFFIXES = (".twee", ".tw")
+KEPT = "kept"
+KEPT_REASON = "kept: edited in the browser"
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
@@ -93,15 +97,23 @@ def count_scenario_items(directory) -> int:
     return len(scenario_files(directory)) + int((Path(directory) / OBJECTIONS_FILE).exists())
 
 
-def sync_scenarios(directory, progress: Optional[Callable[[int], None]] = None) -> dict:
-    """Put a scenarios folder into the database; raise ImportProblems (nothing written) on any problem."""
+def sync_scenarios(directory, progress: Optional[Callable[[int], None]] = None,
+                   report: Optional[Callable[[str], None]] = None) -> dict:
+    """Put a scenarios folder into the database; raise ImportProblems (nothing written) on any problem.
+
+    Scenarios edited in the browser are not overwritten: they count as ``kept``
+    and ``report`` (when given) receives "SLUG: kept: edited in the browser".
+    """
     loaded, objections, problems, _warnings = load_folder(directory)
     if problems:
         raise ImportProblems(problems)
-    summary = {"created": 0, "updated": 0, "unchanged": 0, "objections_created": 0, "objections_updated": 0,
-               "objections_unchanged": 0}
+    summary = {"created": 0, "updated": 0, "unchanged": 0, KEPT: 0, "objections_created": 0,
+               "objections_updated": 0, "objections_unchanged": 0}
     for path, scenario in loaded:
-        summary[store_scenario(scenario, str(path))] += 1
+        status = store_scenario(scenario, str(path))
+        summary[status] += 1
+        if status == KEPT and report:
+            report(f"{scenario.slug}: {KEPT_REASON} ({path} not loaded)")
         if progress:
             progress(1)
     if objections:
@@ -120,7 +132,9 @@ def import_scenario_file(path) -> tuple[str, ScenarioDef]:
     """Import one scenario file (all or nothing); return ("created"|"updated"|"unchanged", scenario).
 
     Objection keys may name library entries already in the database or in an
-    objections.yaml beside the file (whose entries are then stored too).
+    objections.yaml beside the file (whose entries are then stored too). Unlike
+    sync, this replaces a scenario edited in the browser with a new version
+    (the trainer's versions stay in the history and ``edited_at`` stays set).
     """
     path = Path(path)
     known = set(db.session.scalars(sa.select(Objection.key)))
@@ -130,19 +144,25 @@ def import_scenario_file(path) -> tuple[str, ScenarioDef]:
     scenario, _warnings = load_scenario_file(path, _behaviour_keys(), known)
     if entries:
         store_objections(entries)
-    status = store_scenario(scenario, str(path))
+    status = store_scenario(scenario, str(path), keep_edited=False)
     db.session.commit()
     return status, scenario
 
 
-def store_scenario(scenario: ScenarioDef, source_path: str = "") -> str:
-    """Add a scenario or a new version of it when its content changed; no commit. Return the status."""
+def store_scenario(scenario: ScenarioDef, source_path: str = "", keep_edited: bool = True) -> str:
+    """Add a scenario or a new version of it when its content changed; no commit. Return the status.
+
+    With ``keep_edited`` a scenario published from the browser is left as it is
+    and the status is ``"kept"``.
+    """
     digest = scenario.content_hash()
     row = db.session.scalar(sa.select(Scenario).where(Scenario.slug == scenario.slug))
     status = "created"
     if row is None:
         row = Scenario(slug=scenario.slug, current_version=0)
         db.session.add(row)
+    elif keep_edited and row.edited_at is not None:
+        return KEPT
     else:
         latest = db.session.scalar(
             sa.select(ScenarioVersion).where(
