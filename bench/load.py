@@ -1,8 +1,10 @@
 """Load-test a seeded database through gunicorn with wrk, on loopback only.
 
 Needs wrk (Debian: ``apt-get install -y wrk``) and a database filled by
-bench/seed_large.py. Starts ``gunicorn -w 2`` on 127.0.0.1 with
-REHEARSE_CONFIG=development (CSRF on), signs in the seeded learner and mentor
+bench/seed_large.py. Starts ``gunicorn -w 2`` on 127.0.0.1 with the production
+settings file deploy/gunicorn.conf.py (preloaded app, ``gc.freeze()``) and
+REHEARSE_CONFIG=development (CSRF on, no debug, no template reloading; the
+production config's secure cookies would not travel over plain HTTP), signs in the seeded learner and mentor
 with the real login form, takes real CSRF tokens from their pages, and runs
 wrk (1 thread, 8 connections, a fixed duration each) against:
 
@@ -73,8 +75,9 @@ class Server:
                    REHEARSE_CONFIG="development", LOGIN_RATE_LIMIT="1000 per minute")
         self.log = open(log, "w")
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--no-control-socket", "-b", f"127.0.0.1:{port}",
-             "app:create_app()"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"), "-w", "2",
+             "--no-control-socket", "-b", f"127.0.0.1:{port}", "app:create_app()"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 60) -> None:
         """Poll /healthz until it answers, or fail."""

@@ -188,3 +188,97 @@ def test_cli_sync_loads_a_folder(runner):
     assert "unchanged 3" in again.output
     bad = runner.invoke(args=["scenario", "sync", "--dir", str(BAD)])
     assert bad.exit_code == 1 and "broken.yaml:8: unknown key 'colour'" in bad.output
+
+
+# --- free-text points per label (``scores``) --------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Content hashes of the bundled and fixture scenarios as they were before ``scores`` existed. A sync
+#: compares these with the stored versions, so a change here would add a version to every scenario.
+#: When a file's content is changed on purpose, put its new hash here.
+KNOWN_HASHES = {
+    "scenarios/objection-authority-energy-manager.yaml": "3399a0188c24d77c828fbb93494bfe1e11c8393194d73cc9c07c2e4911eb83db",
+    "scenarios/objection-budget-supermarket.yaml": "f62f8e290b6656dad708131c6655b0e75867be00fb71034d2d360c591bb6ad73",
+    "scenarios/objection-competitor-price-helpdesk.yaml": "1099168b65615cd456b218dd3a2732e5aa710fa2da5dc5347c6e64ea82fc4eef",
+    "scenarios/objection-status-quo-property-maintenance.yaml":
+        "bd9477d541ca76ca77c76b52a88d3a5ba1c5c2691730776010596f77c1805344",
+    "scenarios/objection-timing-hotel-peak-season.yaml": "0eff14d197ad1b35eb2949a6788575ab21cc7bb0672a44d3d606f3ba3965083e",
+    "scenarios/objection-trust-new-vendor-bank.yaml": "fb2ba1de28833be41b406ac4bbd3a6ca844e0b5260c1c4a3db2c8eaecc85691b",
+    "scenarios/objection-trust-rebuild-restaurant-chain.yaml":
+        "00711adea04b804595529ffc130ad64d2c8225fca39143051e1762c6c31ce4ae",
+    "scenarios/spin-clinic-saas-no-shows.yaml": "4ccdf2a117cd22e04c17ac1066e31958ff10030fffd33e1affaf278b645323d5",
+    "scenarios/spin-education-enrolment-leads.yaml": "b45b2bac96595a74797c65576e311d66d335a5170e4ea5c16eb1dbdb7bda774e",
+    "scenarios/spin-insurance-claims-intake.yaml": "7f1e518baeba19f047e68169e71437fc92845666b811e80860f70e17a6d99f55",
+    "scenarios/spin-logistics-empty-miles.yaml": "34d12ec038ec8d66b6d47bfca174094c1df168ca554f793cb7e9b351cd777998",
+    "scenarios/spin-manufacturing-downtime.yaml": "618ac60f23ebc32a80a15cb6ce127369f1bc7d88d2ccfd169ea3f0c7f405c90c",
+    "scenarios/spin-retail-chain-replenishment.yaml": "db0c4a7c8980d3e9c6d2b88968308195c3c7f16458bc88d1e21d9e28b5fae463",
+    "tests/data/roleplay/scenarios/budget-objection-smb.yaml":
+        "62a2d976f399a11f0ed1ef0ead8525dd1cb601c01cb79ec0227b09a7df6f21b7",
+    "tests/data/roleplay/scenarios/spin-discovery-en.yaml": "1235f773635c134902246c9a86fce638888f60ad02fd1650668b21e453983fed",
+    "tests/data/roleplay/scenarios/twine-demo.twee": "12c50e8c36e0babdf692edd4725e2a0ae4c4367ce30738c4c35597eee5634a62",
+}
+
+SCORES_YAML = """\
+id: per-label
+title: Points per label
+lang: en
+kind: spin
+persona: {name: Kim}
+rubric: [rapport, discovery]
+start: probe
+nodes:
+  probe:
+    customer: We lose stock every week.
+    free_text:
+      expect: [problem, implication]
+      routes: {implication: won, default: lost}
+      scores:
+        implication: {discovery: 2}
+        problem: {discovery: 1, rapport: 1}
+        default: {}
+  won: {end: won, summary: Won.}
+  lost: {end: lost, summary: Lost.}
+"""
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_HASHES))
+def test_content_hashes_of_existing_scenarios_do_not_change(name):
+    """Files without ``scores`` hash exactly as before the key existed, so a sync makes no new versions."""
+    path = ROOT / name
+    if not path.exists():
+        pytest.skip(f"{name} was removed")
+    scenario = load_twee(path)[0] if path.suffix == ".twee" else load_scenario(path)
+    assert scenario.content_hash() == KNOWN_HASHES[name]
+
+
+def test_scores_give_points_per_label(tmp_path):
+    """``scores`` sets points per SPIN label; ``default`` covers the labels without their own entry."""
+    path = tmp_path / "per-label.yaml"
+    path.write_text(SCORES_YAML, encoding="utf-8")
+    ft = load_scenario(path).nodes["probe"].free_text
+    assert ft.label_scores == {"implication": {"discovery": 2}, "problem": {"discovery": 1, "rapport": 1},
+                               "default": {}}
+    assert ft.score_for("implication") == {"discovery": 2} and ft.score_for("situation") == {}
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("      scores:\n", "      score: {discovery: 1}\n      scores:\n",
+     ":15: node 'probe', free_text has both 'score' and 'scores'"),
+    ("problem: {discovery: 1", "problme: {discovery: 1",
+     ":16: node 'probe', free_text: scores key 'problme' is not a SPIN label or 'default' (did you mean 'problem'?)"),
+    ("{discovery: 2}", "{discovry: 2}",
+     ":15: node 'probe': score key 'discovry' is not a rubric dimension (rubric: rapport, discovery) "
+     "(did you mean 'discovery'?)"),
+    ("rapport: 1}", "rapport: one}", ":16: node 'probe', free_text, scores 'problem': score for 'rapport' must be a number"),
+    ("default: {}", "default: 3", ":17: node 'probe', free_text, scores 'default': score must be a mapping"),
+    ("        implication: {discovery: 2}\n        problem: {discovery: 1, rapport: 1}\n        default: {}\n",
+     "        - implication\n", ":14: node 'probe', free_text: scores must be a mapping of SPIN label"),
+])
+def test_scores_problems_name_file_and_line(tmp_path, old, new, message):
+    """Both keys at once, unknown labels, dimensions outside the rubric and non-numbers are FILE:LINE problems."""
+    assert old in SCORES_YAML
+    path = tmp_path / "per-label.yaml"
+    path.write_text(SCORES_YAML.replace(old, new), encoding="utf-8")
+    problems = problems_of(load_scenario, path)
+    assert any(p.startswith(f"{path}{message}") for p in problems), problems

@@ -11,10 +11,12 @@ from werkzeug.routing import BuildError
 
 from app import signals
 from app.content.scenario import load_scenario
+from app.content.twee import load_twee
 from app.extensions import db
 from app.models.roleplay import Play, PlayStep, Scenario, ScenarioVersion
 from app.services import plays, studio
 from app.services.errors import Conflict, ImportProblems, ValidationError
+from app.services.scenario_sync import store_scenario
 from tests.factories import make_user
 from tests.factories_roleplay import BAD, SCENARIOS, SPIN_EN, TWINE, sync_fixture_scenarios
 
@@ -42,13 +44,17 @@ def build_valid(trainer, slug="cold-call", title="Cold call"):
     return scenario
 
 
-def node_form(customer, choices=(), way="choices", **extra):
-    """Return the POST data of the node editor."""
+def node_form(customer, choices=(), way="choices", ft_branches=(), **extra):
+    """Return the POST data of the node editor; a choice's "branches" and ``ft_branches`` are lists of row dicts."""
     data = {"customer": customer, "way": way, **extra}
     for i, choice in enumerate(choices):
         for name, value in choice.items():
-            data[f"choices-{i}-{name}"] = value
-        data.setdefault(f"choices-{i}-branch_op", ">=")
+            if name != "branches":
+                data[f"choices-{i}-{name}"] = value
+        for j, branch in enumerate(choice.get("branches", ())):
+            data.update({f"choices-{i}-branches-{j}-{k}": v for k, v in {"op": ">=", **branch}.items()})
+    for j, branch in enumerate(ft_branches):
+        data.update({f"ft_branches-{j}-{k}": v for k, v in {"op": ">=", **branch}.items()})
     return data
 
 
@@ -121,8 +127,8 @@ def test_node_form_keeps_branches_and_skips_empty_rows(app, client, login_as):
     trainer = login_as("trainer")
     scenario = build_valid(trainer)
     client.post("/studio/cold-call/nodes/opening", data=node_form("Who are you?", [
-        {"text": "Ask", "next": "lost", "score": "rapport: 2", "branch_dim": "rapport", "branch_op": ">=",
-         "branch_value": "2", "branch_next": "won"},
+        {"text": "Ask", "next": "lost", "score": "rapport: 2",
+         "branches": [{"dim": "rapport", "op": ">=", "value": "2", "next": "won"}, {"dim": "", "value": "", "next": ""}]},
         {"text": "", "next": ""},
     ]))
     db.session.expire_all()
@@ -453,3 +459,182 @@ def test_trainer_content_is_escaped_everywhere(app, client, login_as, payload):
     for text in pages:
         assert payload not in text
     assert "&lt;" in pages[-2]
+
+
+# --- branches, points per label and pickers in the forms ------------------------------------------------------
+
+
+def test_node_form_edits_several_branches_per_choice(app, client, login_as):
+    """Several branches per choice are saved in order; the remove box and a cleared row take one away."""
+    trainer = login_as("trainer")
+    scenario = build_valid(trainer)
+    studio.save_metadata(scenario, trainer, {"rubric": ["rapport", "discovery"]})
+    branches = [{"dim": "rapport", "op": ">=", "value": "3", "next": "won"},
+                {"dim": "discovery", "op": "<", "value": "-1.5", "next": "lost"}, {}]
+    client.post("/studio/cold-call/nodes/opening", data=node_form("Who are you?", [
+        {"text": "Ask", "next": "lost", "branches": branches}, {"text": "Pitch", "next": "lost"}]))
+    db.session.expire_all()
+    choice = db.session.get(Scenario, scenario.id).draft["nodes"]["opening"]["choices"][0]
+    assert choice["branches"] == [{"if": "rapport >= 3", "next": "won"}, {"if": "discovery < -1.5", "next": "lost"}]
+
+    page = client.get("/studio/cold-call/nodes/opening").get_data(as_text=True)
+    assert re.search(r'name="choices-0-branches-1-value"[^>]*value="-1.5"', page)
+    # Without JavaScript: an empty row for a new branch under every choice, and one for the free text.
+    assert 'name="choices-0-branches-2-dim"' in page and 'name="choices-1-branches-0-dim"' in page
+    assert 'name="ft_branches-0-dim"' in page
+
+    branches = [{"dim": "rapport", "op": ">=", "value": "3", "next": "won", "remove": "y"},
+                {"dim": "discovery", "op": ">", "value": "1", "next": "won"}, {"dim": "", "value": "", "next": ""}]
+    client.post("/studio/cold-call/nodes/opening", data=node_form("Who are you?", [
+        {"text": "Ask", "next": "lost", "branches": branches}, {"text": "Pitch", "next": "lost"}]))
+    db.session.expire_all()
+    choice = db.session.get(Scenario, scenario.id).draft["nodes"]["opening"]["choices"][0]
+    assert choice["branches"] == [{"if": "discovery > 1", "next": "won"}]
+    assert studio.check_scenario(db.session.get(Scenario, scenario.id)).ok
+
+
+def test_node_form_edits_free_text_branches_with_labels(app, client, login_as):
+    """Free-text branches have an optional SPIN label; they load back into the form and save unchanged."""
+    trainer = login_as("trainer")
+    scenario = build_valid(trainer)
+    studio.add_node(scenario, trainer, "probe", "free_text")
+    data = node_form("What happens then?", way="free_text", expect=["implication"], route_implication="won",
+                     route_default="lost", ft_score="discovery: 2", ft_branches=[
+                         {"dim": "discovery", "op": ">=", "value": "2", "next": "won", "spin_label": "implication"},
+                         {"dim": "rapport", "op": "<", "value": "0", "next": "lost", "spin_label": ""}, {}])
+    assert client.post("/studio/cold-call/nodes/probe", data=data).status_code == 302
+    db.session.expire_all()
+    ft = db.session.get(Scenario, scenario.id).draft["nodes"]["probe"]["free_text"]
+    assert ft["branches"] == [{"if": "discovery >= 2", "next": "won", "label": "implication"},
+                              {"if": "rapport < 0", "next": "lost"}]
+    assert ft["score"] == {"discovery": 2} and "scores" not in ft
+    page = client.get("/studio/cold-call/nodes/probe").get_data(as_text=True)
+    assert re.search(r'<option selected value="implication">implication</option>', page)
+    graph = studio.graph_data(db.session.get(Scenario, scenario.id).draft)
+    assert {"source": "probe", "target": "lost", "label": "rapport < 0", "conditional": True} in graph["edges"]
+
+
+def test_half_filled_branch_is_kept_and_its_problem_shows_beside_it(app, client, login_as):
+    """A branch without a dimension is saved as written and its problem is shown in its row; a bad number is a field error."""
+    trainer = login_as("trainer")
+    build_valid(trainer)
+    client.post("/studio/cold-call/nodes/opening", data=node_form("Who are you?", [
+        {"text": "Ask", "next": "won", "branches": [{"dim": "", "op": ">=", "value": "2", "next": "lost"}]},
+        {"text": "Pitch", "next": "lost"}]))
+    page = client.get("/studio/cold-call/nodes/opening").get_data(as_text=True)
+    row = page[page.index('data-testid="branch-problems"'):]
+    assert "node &#39;opening&#39;, choice 1, branch 1: malformed condition" in row[:600]
+    response = client.post("/studio/cold-call/nodes/opening", data=node_form("Who are you?", [
+        {"text": "Ask", "next": "won", "branches": [{"dim": "rapport", "value": "lots", "next": "lost"}]}]))
+    assert response.status_code == 200 and "Enter a number." in response.get_data(as_text=True)
+
+
+def test_node_form_gives_points_per_label(app, client, login_as):
+    """Points in a label's own column make ``scores``; the expected labels without their own get the shared points."""
+    trainer = login_as("trainer")
+    scenario = build_valid(trainer)
+    studio.add_node(scenario, trainer, "probe", "free_text")
+    data = node_form("And then?", way="free_text", expect=["problem", "implication"], route_implication="won",
+                     route_default="lost", ft_score="discovery: 1", points_implication="discovery: 3",
+                     points_default="rapport: -1")
+    assert client.post("/studio/cold-call/nodes/probe", data=data).status_code == 302
+    db.session.expire_all()
+    ft = db.session.get(Scenario, scenario.id).draft["nodes"]["probe"]["free_text"]
+    assert ft["scores"] == {"problem": {"discovery": 1}, "implication": {"discovery": 3}, "default": {"rapport": -1}}
+    assert "score" not in ft
+    page = client.get("/studio/cold-call/nodes/probe").get_data(as_text=True)
+    assert re.search(r'name="points_implication"[^>]*value="discovery: 3"', page)
+    check = studio.check_scenario(db.session.get(Scenario, scenario.id))
+    assert not any("score" in p for p in check.node_problems.get("probe", []))  # only "unreachable"
+
+
+def test_details_form_picks_behaviours_and_objections_by_name(app, client, login_as):
+    """Behaviours and objections are boxes with names; an unknown key stays ticked and is shown as a problem."""
+    trainer = login_as("trainer")
+    sync_fixture_scenarios()  # the objection library
+    scenario = build_valid(trainer)
+    studio.save_metadata(scenario, trainer, {"behaviours": ["objection_handling", "juggling"],
+                                             "objections": ["budget"]})
+    page = client.get("/studio/cold-call/edit").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*name="behaviours"[^>]*value="objection_handling"', page)
+    assert "Objection handling" in page and "Needs discovery" in page
+    assert re.search(r'<input checked[^>]*name="objections"[^>]*value="budget"', page)
+    assert re.search(r'value="timing"', page) and "budget — " in page
+    assert re.search(r'<input checked[^>]*value="juggling"', page) and "juggling (unknown key)" in page
+    problems = page[page.index('data-testid="behaviours-problems"'):][:400]
+    assert "unknown behaviour &#39;juggling&#39;" in problems
+
+    form = {"title": "Cold call", "lang": "en", "kind": "spin", "tier": "new_hire", "persona_name": "Ms Lee",
+            "rubric": "rapport, discovery", "start": "opening", "behaviours": ["needs_discovery", "juggling"],
+            "objections": ["timing"]}
+    assert client.post("/studio/cold-call/edit", data=form).status_code == 302
+    db.session.expire_all()
+    draft = db.session.get(Scenario, scenario.id).draft
+    assert draft["behaviours"] == ["needs_discovery", "juggling"] and draft["objections"] == ["timing"]
+    form["behaviours"] = ["needs_discovery"]
+    client.post("/studio/cold-call/edit", data=form)
+    db.session.expire_all()
+    assert db.session.get(Scenario, scenario.id).draft["behaviours"] == ["needs_discovery"]
+
+
+# --- YAML round trips with points per label --------------------------------------------------------------------
+
+
+def importing_files() -> list[Path]:
+    """Return every scenario file that should import: scenarios/, the fixtures, and shared Twee stories that load."""
+    files = [p for p in sorted((ROOT / "scenarios").glob("*.yaml")) if p.name != "objections.yaml"]
+    files += [p for p in sorted(SCENARIOS.iterdir()) if p.name != "objections.yaml"]
+    if SHARED_TWEE.exists():
+        for path in sorted(p for p in SHARED_TWEE.rglob("*") if p.is_file() and p.suffix != ".md"):
+            try:
+                load_twee(path)
+            except ImportProblems:
+                continue  # tests/test_roleplay_scenario.py checks these fail with FILE:LINE problems
+            files.append(path)
+    return files
+
+
+def load_any(path: Path):
+    """Load a YAML or Twee scenario file."""
+    return load_twee(path)[0] if path.suffix in (".twee", ".tw", ".txt") else load_scenario(path)
+
+
+def test_twee_points_per_route_survive_the_draft_and_the_download(app, client, login_as, tmp_path):
+    """A Twee story with different points per route is uploaded, downloaded as YAML and loads to the same hash."""
+    login_as("trainer")
+    original = load_any(SCENARIOS / "twine-demo.twee")
+    assert original.nodes["Clarify"].free_text.label_scores == {"problem": {"objection_handling": 2},
+                                                                "default": {"objection_handling": -2}}
+    data = {"file": (open(SCENARIOS / "twine-demo.twee", "rb"), "twine-demo.twee")}
+    assert client.post("/studio/upload", data=data, content_type="multipart/form-data").status_code == 302
+    twine = studio.get_studio_scenario(TWINE)
+    assert twine.draft["nodes"]["Clarify"]["free_text"]["scores"] == {"problem": {"objection_handling": 2},
+                                                                      "default": {"objection_handling": -2}}
+    check = studio.check_scenario(twine)
+    assert check.ok and check.definition.content_hash() == original.content_hash()
+    path = tmp_path / "draft.yaml"
+    path.write_bytes(client.get(f"/studio/{TWINE}/download").data)
+    assert "scores:" in path.read_text(encoding="utf-8")
+    assert load_scenario(path).content_hash() == original.content_hash()
+    # Saving the node unchanged in the editor keeps the points per label.
+    page = client.get(f"/studio/{TWINE}/nodes/Clarify").get_data(as_text=True)
+    assert re.search(r'name="points_default"[^>]*value="objection_handling: -2"', page)
+
+
+def test_every_importing_file_reimports_from_its_yaml_download(app, client, login_as, tmp_path):
+    """Every scenarios/ file, fixture and importing shared Twee story: its version's YAML download has its hash."""
+    login_as("trainer")
+    files = importing_files()
+    assert any(p.suffix == ".twee" for p in files)
+    for path in files:
+        try:
+            definition = load_any(path)
+        except ImportProblems:
+            continue  # a file being written; `flask scenario validate` reports it
+        store_scenario(definition, str(path))
+        db.session.commit()
+        number = studio.get_studio_scenario(definition.slug).current_version
+        response = client.get(f"/studio/{definition.slug}/download?version={number}")
+        out = tmp_path / f"{definition.slug}.yaml"
+        out.write_bytes(response.data)
+        assert load_scenario(out).content_hash() == definition.content_hash(), path

@@ -1,7 +1,6 @@
 """Users and teams (admins), and the caller's own record."""
 
 import sqlalchemy as sa
-from flask import abort
 from flask_login import current_user
 
 from app.api import v1
@@ -43,10 +42,7 @@ def list_users(query: UserQuery):
 @operation(summary="Get a user", tag="users", response=UserOut)
 def get_user(user_id: int):
     """Return one user."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404, "user not found")
-    return UserOut.model_validate(user)
+    return UserOut.model_validate(db.get_or_404(User, user_id, description="user not found"))
 
 
 @v1.get("/teams")
@@ -65,7 +61,4 @@ def list_teams(query: TeamQuery):
 @operation(summary="Get a team", tag="users", response=TeamOut)
 def get_team(team_id: int):
     """Return one team."""
-    team = db.session.get(Team, team_id)
-    if team is None:
-        abort(404, "team not found")
-    return TeamOut.model_validate(team)
+    return TeamOut.model_validate(db.get_or_404(Team, team_id, description="team not found"))

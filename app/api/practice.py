@@ -18,6 +18,12 @@ from app.models.roleplay import Play, Scenario
 from app.services import plays, quiz_attempts
 
 
+def newest_first(model: type[Attempt] | type[Play], user_id: int, parent) -> sa.Select:
+    """Return the SELECT of a learner's attempts or plays, newest first, each with ``parent`` (quiz, scenario) loaded."""
+    return (sa.select(model).where(model.user_id == user_id).options(sa.orm.joinedload(parent))
+            .order_by(model.started_at.desc(), model.id.desc()))
+
+
 def attempt_fields(attempt: Attempt) -> dict:
     """Return the summary fields of an attempt."""
     return dict(
@@ -34,8 +40,7 @@ def attempt_fields(attempt: Attempt) -> dict:
 def list_attempts(user_id: int, query: AttemptQuery):
     """Return a page of a learner's quiz attempts, newest first."""
     require_learner(user_id)
-    stmt = (sa.select(Attempt).where(Attempt.user_id == user_id).options(sa.orm.joinedload(Attempt.quiz))
-            .order_by(Attempt.started_at.desc(), Attempt.id.desc()))
+    stmt = newest_first(Attempt, user_id, Attempt.quiz)
     if query.quiz_id is not None:
         stmt = stmt.where(Attempt.quiz_id == query.quiz_id)
     if query.state is not None:
@@ -69,8 +74,7 @@ def play_fields(play: Play) -> dict:
 def list_plays(user_id: int, query: PlayQuery):
     """Return a page of a learner's role-plays, newest first."""
     require_learner(user_id)
-    stmt = (sa.select(Play).where(Play.user_id == user_id).options(sa.orm.joinedload(Play.scenario))
-            .order_by(Play.started_at.desc(), Play.id.desc()))
+    stmt = newest_first(Play, user_id, Play.scenario)
     if query.scenario:
         stmt = stmt.join(Scenario, Scenario.id == Play.scenario_id).where(Scenario.slug == query.scenario)
     if query.status is not None:

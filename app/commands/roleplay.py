@@ -93,6 +93,8 @@ def sync(directory):
 
     Scenarios published from the browser are kept as the trainer left them
     (reported as "kept: edited in the browser"); import the file to replace one.
+    Scenarios loaded from a file that is gone are reported ("missing from
+    files") and left as they are, with their plays.
     """
     from app.services.scenario_sync import count_scenario_items, sync_scenarios
 
@@ -105,7 +107,8 @@ def sync(directory):
             raise click.ClickException("\n".join(exc.problems)) from None
     for note in notes:
         click.echo(note)
-    click.echo(", ".join(f"{k} {v}" for k, v in summary.items()))
+    # A list names the items behind a count (scenarios whose file is gone).
+    click.echo(", ".join(f"{k} {len(v) if isinstance(v, list) else v}" for k, v in summary.items()))
 
 
 @click.group("spin", help="Train and use the SPIN question classifier.")

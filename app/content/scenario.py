@@ -8,6 +8,10 @@ score keys outside the rubric, free-text routes without ``default``).
 A choice or a free-text turn may carry ``branches``: routes that apply only
 when the running score of a rubric dimension meets a condition
 (``if: rapport >= 3``); the first that holds wins, else the usual route.
+
+A free-text turn gives points with ``score`` (the same points for each
+expected label) or ``scores`` (points per SPIN label plus ``default``, the
+shape Twee stories have); both load into ``FreeText.label_scores``.
 """
 
 import difflib
@@ -38,7 +42,7 @@ REQUIRED_TOP = ("id", "title", "lang", "kind", "rubric", "start", "nodes")
 PERSONA_KEYS = {"name", "role", "company", "mood", "background"}
 NODE_KEYS = {"customer", "choices", "free_text", "end", "summary"}
 CHOICE_KEYS = {"text", "next", "technique", "score", "feedback", "branches"}
-FREE_TEXT_KEYS = {"expect", "routes", "score", "feedback", "hint", "branches"}
+FREE_TEXT_KEYS = {"expect", "routes", "score", "scores", "feedback", "hint", "branches"}
 BRANCH_KEYS = {"if", "next"}
 FREE_TEXT_BRANCH_KEYS = BRANCH_KEYS | {"label"}
 #: Comparison operators of a branch condition, in the order the docs and messages list them.
@@ -460,7 +464,7 @@ def check_graph(scenario: ScenarioDef, lines: dict, problems: Problems) -> None:
                     if dim not in rubric:
                         problems.add(lines.get(("route_score", key, label, dim), lines.get(("free_text", key), where)),
                                      f"node {key!r}: score key {dim!r} is not a rubric dimension "
-                                     f"(rubric: {', '.join(scenario.rubric)})")
+                                     f"(rubric: {', '.join(scenario.rubric)}){did_you_mean(dim, rubric)}")
             _check_branches(scenario, key, "free_text", ft.branches, f"node {key!r}, free_text",
                             lines, lines.get(("free_text", key), where), problems)
         for i, choice in enumerate(node.choices):
@@ -784,11 +788,18 @@ def _parse_free_text(r: _Reader, key: str, raw: LDict, customer: str, lines: dic
                 r.problems.add(r.at(raw_routes.line_of(label)), f"{what}: route {label!r} must name a node")
                 continue
             routes[str(label)] = target.strip()
-    score, score_lines = r.score(ft, "score", what)
-    label_scores = {label: dict(score) for label in expect} if score else {}
-    for label in expect:
-        for dim, sline in score_lines.items():
-            lines[("route_score", key, label, dim)] = r.at(sline)
+    if "scores" in ft:
+        if "score" in ft:
+            r.problems.add(r.at(ft.line_of("scores")),
+                           f"{what} has both 'score' and 'scores': use 'score' for the points of the expected "
+                           f"labels, or 'scores' for points per label, not both")
+        label_scores = _parse_label_scores(r, ft, what, key, lines)
+    else:
+        score, score_lines = r.score(ft, "score", what)
+        label_scores = {label: dict(score) for label in expect} if score else {}
+        for label in expect:
+            for dim, sline in score_lines.items():
+                lines[("route_score", key, label, dim)] = r.at(sline)
     raw_feedback = ft.get("feedback")
     if isinstance(raw_feedback, LDict):
         feedback = {str(k): str(v).strip() for k, v in raw_feedback.items()}
@@ -804,6 +815,35 @@ def _parse_free_text(r: _Reader, key: str, raw: LDict, customer: str, lines: dic
         expect=expect, routes=routes, label_scores=label_scores, feedback=feedback, hint=r.text(ft, "hint", what),
         branches=_parse_branches(r, ft, what, key, "free_text", lines, free_text=True),
     ))
+
+
+def _parse_label_scores(r: _Reader, ft: LDict, what: str, key: str, lines: dict) -> dict:
+    """Return the ``scores`` of a free-text turn ({label: {dimension: points}}), recording problems.
+
+    Each key is a SPIN label or ``default`` (points for a line of any label
+    without its own entry); an empty mapping gives that label no points.
+    """
+    raw = ft["scores"]
+    if not isinstance(raw, LDict):
+        r.problems.add(r.at(ft.line_of("scores")),
+                       f"{what}: scores must be a mapping of SPIN label (or 'default') to points, "
+                       f"e.g. {{implication: {{discovery: 2}}, default: {{discovery: 0}}}}")
+        return {}
+    for duplicate, line, message in raw.duplicates:
+        r.problems.add(r.at(line), message)
+    label_scores = {}
+    for label in raw:
+        label_what = f"{what}, scores {label!r}"
+        if label not in SPIN_LABELS and label != "default":
+            r.problems.add(r.at(raw.line_of(label)),
+                           f"{what}: scores key {label!r} is not a SPIN label or 'default'"
+                           f"{did_you_mean(str(label), SPIN_LABELS + ('default',))}")
+            continue
+        score, score_lines = r.score(raw, label, label_what)
+        label_scores[label] = score
+        for dim, sline in score_lines.items():
+            lines[("route_score", key, label, dim)] = r.at(sline)
+    return label_scores
 
 
 def load_scenario(

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.authz import allow, signed_in
+from app.i18n import dimension_label
 from app.mentor import bp
 from app.mentor.forms import (
     ActionForm,
@@ -28,7 +29,7 @@ from app.models.people import Role
 from app.models.types import utcnow
 from app.security import is_safe_next
 from app.services import assignments as assignment_service
-from app.services import mentoring
+from app.services import mentor_sources, mentoring
 from app.services.errors import Conflict, NotFound, ValidationError
 
 MENTORS = (Role.MENTOR, Role.TRAINER)
@@ -64,9 +65,11 @@ def mentee(mentee_id: int):
     """Show one mentee: timeline, assignments, notes, plan and charts."""
     now = utcnow()
     page = _or_404(mentoring.build_mentee_page, current_user, mentee_id, now)
+    charts = chart_data(page.facts)
+    charts["dimensions"] = {dimension_label(key): points for key, points in charts["dimensions"].items()}
     return render_template(
-        "mentor/mentee.html", page=page, now=now, charts=chart_data(page.facts), labels=labels(),
-        note_form=NoteForm(prefix="note"),
+        "mentor/mentee.html", page=page, now=now, charts=charts, labels=labels(),
+        lessons=mentor_sources.timeline_lessons(page.timeline), note_form=NoteForm(prefix="note"),
         message_form=MessageForm(prefix="msg"), action_form=ActionForm(prefix="act"), check_in_form=CheckInForm(prefix="ci"),
         close_form=ClosePlanForm(prefix="close"), due_form=DueDateForm(prefix="due"),
     )

@@ -32,6 +32,18 @@ def _or_404(getter, *args):
         abort(403)
 
 
+def _go_to_new_attempt(open_attempt, back: str, category: str):
+    """Open an attempt with ``open_attempt()`` and go to it; a refusal is flashed (``category``) and goes ``back``."""
+    try:
+        attempt = open_attempt()
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(str(error.message), category)
+        return redirect(back)
+    return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
+
+
 def _is_staff() -> bool:
     """Return True for trainers and admins."""
     return current_user.has_role(*STAFF)
@@ -65,14 +77,8 @@ def overview(quiz_id):
 def start(quiz_id):
     """Open an attempt (or resume the open one) and go to it."""
     quiz = _or_404(quiz_attempts.get_quiz, quiz_id)
-    try:
-        attempt = quiz_attempts.start_attempt(quiz, current_user)
-    except NotFound:
-        abort(404)
-    except DomainError as error:
-        flash(str(error.message), "warning")
-        return redirect(url_for("quiz.overview", quiz_id=quiz.id))
-    return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
+    return _go_to_new_attempt(lambda: quiz_attempts.start_attempt(quiz, current_user),
+                              url_for("quiz.overview", quiz_id=quiz.id), "warning")
 
 
 @bp.route("/attempt/<int:attempt_id>", methods=["GET", "POST"])
@@ -119,14 +125,8 @@ def review(attempt_id):
 def practice(attempt_id):
     """Open a practice attempt with the questions missed in this one (it does not count)."""
     attempt = _or_404(quiz_attempts.get_attempt, attempt_id, current_user)
-    try:
-        practice_attempt = quiz_attempts.start_practice(attempt, current_user)
-    except NotFound:
-        abort(404)
-    except DomainError as error:
-        flash(str(error.message), "info")
-        return redirect(url_for("quiz.review", attempt_id=attempt.id))
-    return redirect(url_for("quiz.attempt", attempt_id=practice_attempt.id))
+    return _go_to_new_attempt(lambda: quiz_attempts.start_practice(attempt, current_user),
+                              url_for("quiz.review", attempt_id=attempt.id), "info")
 
 
 # --- grading -------------------------------------------------------------------

@@ -112,6 +112,19 @@ def authenticate(plain: str, now: datetime) -> Optional[ApiToken]:
     if not token.is_usable(now) or not token.user.active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
-        token.last_used_at = now
-        db.session.commit()
+        _note_use(token, now)
     return token
+
+
+def _note_use(token: ApiToken, now: datetime) -> None:
+    """Write ``last_used_at``; a database that cannot take the write (read-only, full, locked) must not fail the call."""
+    from app.errors import database_problem
+
+    token.last_used_at = now
+    try:
+        db.session.commit()
+    except sa.exc.DBAPIError as error:
+        # Bookkeeping only: a replica after failover still serves API reads. Other errors are bugs and propagate.
+        if database_problem(error) is None:
+            raise
+        db.session.rollback()

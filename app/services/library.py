@@ -170,6 +170,18 @@ def published_courses() -> list[Course]:
     return sorted(rows, key=lambda c: (TIER_ORDER.get(c.tier, 9), c.position, c.slug))
 
 
+def published_courses_with_counts() -> tuple[list[Course], dict[int, int]]:
+    """Return ``published_courses()`` and ``lesson_counts`` of them in one query."""
+    rows = db.session.execute(
+        sa.select(Course, sa.func.count(Lesson.id))
+        .outerjoin(Lesson, Lesson.version_id == Course.current_version_id)
+        .where(Course.published.is_(True), Course.current_version_id.is_not(None))
+        .group_by(Course.id)
+    ).all()
+    courses = sorted((course for course, _ in rows), key=lambda c: (TIER_ORDER.get(c.tier, 9), c.position, c.slug))
+    return courses, {course.id: n for course, n in rows if n}
+
+
 def lesson_counts(course_ids: list[int]) -> dict[int, int]:
     """Return the number of lessons in each course's current version (one query)."""
     if not course_ids:
@@ -296,8 +308,7 @@ def certification_met(cert: Certification, user_id: int, results, bests: dict[st
 
 def load_state(user: User, locale: str = "zh") -> LearnerState:
     """Build the learner's view of the library in a fixed number of queries."""
-    courses = published_courses()
-    counts = lesson_counts([c.id for c in courses])
+    courses, counts = published_courses_with_counts()
     done = done_counts([user.id])
     enrolments = enrolments_of(user.id)
     certs = certifications()

@@ -283,3 +283,37 @@ def target_url(kind: str, key: str) -> Optional[str]:
         except BuildError:
             continue
     return None
+
+
+# --- the mentee timeline -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineLesson:
+    """The lesson a timeline entry is about: its title, its course's title and the page that shows it."""
+
+    title: str
+    course_title: str
+    url: Optional[str]
+
+
+def timeline_lessons(events) -> dict[int, TimelineLesson]:
+    """Return the lessons of a timeline's lesson entries by lesson id, in one query however many there are."""
+    library = _module("app.models.library")
+    lesson, course = _first_attr(library, "Lesson"), _first_attr(library, "Course")
+    # Demo and imported records carry no lesson (id 0 or negative).
+    ids = {e.ref_id for e in events if e.kind == "lesson" and (e.ref_id or 0) > 0}
+    if lesson is None or course is None or not ids:
+        return {}
+    stmt = (sa.select(lesson.id, lesson.key, lesson.title, course.slug, course.title)
+            .join(course, course.id == lesson.course_id).where(lesson.id.in_(ids)))
+    return {lesson_id: TimelineLesson(title, course_title, _lesson_url(slug, key))
+            for lesson_id, key, title, slug, course_title in _rows(stmt)}
+
+
+def _lesson_url(slug: str, key: str) -> Optional[str]:
+    """Return the page of a course's lesson, or None when the library has no such page."""
+    try:
+        return url_for("learn.lesson", slug=slug, key=key)
+    except BuildError:
+        return None

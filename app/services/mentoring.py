@@ -6,7 +6,7 @@ actor mentors the learner (``authz.can_mentor``) and raises NotFound otherwise.
 """
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from datetime import date, datetime, timedelta
 from statistics import fmean as mean
 from typing import Iterable, Optional
@@ -74,6 +74,8 @@ class MenteeFacts:
     milestones: list = field(default_factory=list)  # [(Target, "done" | "started" | "")]
     deals: Optional[list] = None
     flags: list = field(default_factory=list)
+    # Set when ``quiz_events`` holds only the attempts that matter for flags: each quiz's first position.
+    quiz_order: dict = field(default_factory=dict)
 
     @cached_property
     def quiz_events(self) -> list:
@@ -159,23 +161,32 @@ def trend(scores: list[float], size: int = 3) -> Optional[float]:
     return mean(recent) - mean(before)
 
 
-def gather_facts(users: list[User], since: dict[int, datetime], now: datetime) -> dict[int, MenteeFacts]:
-    """Collect the facts and flags of many learners in a fixed number of queries."""
+def gather_facts(users: list[User], since: dict[int, datetime], now: datetime,
+                 events: bool = True) -> dict[int, MenteeFacts]:
+    """Collect the facts and flags of many learners in a fixed number of queries.
+
+    With ``events=False`` (the mentor's list) the recent activity is not read row
+    by row: SQL returns each learner's score summaries, the open quiz failures and
+    the rubric dimensions (``_add_summaries``), and ``MenteeFacts.events`` stays empty.
+    """
     facts = {u.id: MenteeFacts(user=u, since=since.get(u.id, u.created_at)) for u in users}
     ids = list(facts)
     if not ids:
         return facts
     for user_id, items in assignments_for(ids, rows=True).items():
         facts[user_id].assignments = items
-    # Plain rows, not ORM objects: the page reads them once and never changes them.
-    recent = db.session.execute(
-        sa.select(*ACTIVITY_COLUMNS)
-        .where(LearnerActivity.user_id.in_(ids), LearnerActivity.occurred_at >= now - timedelta(days=WINDOW_DAYS),
-               LearnerActivity.occurred_at <= now)
-        .order_by(LearnerActivity.occurred_at, LearnerActivity.id)
-    )
-    for event in recent:
-        facts[event.user_id].events.append(event)
+    if events:
+        # Plain rows, not ORM objects: the page reads them once and never changes them.
+        recent = db.session.execute(
+            sa.select(*ACTIVITY_COLUMNS)
+            .where(LearnerActivity.user_id.in_(ids), LearnerActivity.occurred_at >= now - timedelta(days=WINDOW_DAYS),
+                   LearnerActivity.occurred_at <= now)
+            .order_by(LearnerActivity.occurred_at, LearnerActivity.id)
+        )
+        for event in recent:
+            facts[event.user_id].events.append(event)
+    else:
+        _add_summaries(facts, ids, now)
     last = db.session.execute(
         sa.select(LearnerActivity.user_id, sa.func.max(LearnerActivity.occurred_at))
         .where(LearnerActivity.user_id.in_(ids), LearnerActivity.occurred_at <= now)
@@ -186,6 +197,117 @@ def gather_facts(users: list[User], since: dict[int, datetime], now: datetime) -
     _add_path(facts, ids)
     _add_flags(facts, now)
     return facts
+
+
+def _recent():
+    """Return the condition selecting the learners' activity in the trend window (parameters ids, start, now)."""
+    return sa.and_(LearnerActivity.user_id.in_(sa.bindparam("ids", expanding=True)),
+                   LearnerActivity.occurred_at >= sa.bindparam("start", type_=LearnerActivity.occurred_at.type),
+                   LearnerActivity.occurred_at <= sa.bindparam("now", type_=LearnerActivity.occurred_at.type))
+
+
+def _window(ids: list[int], now: datetime) -> dict:
+    """Return the parameters of ``_recent``."""
+    return {"ids": ids, "start": now - timedelta(days=WINDOW_DAYS), "now": now}
+
+
+@cache
+def _scores_statement():
+    """Return the recent quiz and play scores, oldest first (built once: constructing it costs more than running it)."""
+    return (
+        sa.select(LearnerActivity.user_id, sa.type_coerce(LearnerActivity.kind, sa.String), LearnerActivity.score)
+        .where(_recent(), LearnerActivity.kind.in_([QUIZ, PLAY]), LearnerActivity.score.is_not(None))
+        .order_by(LearnerActivity.occurred_at, LearnerActivity.id)
+    )
+
+
+@cache
+def _dimensions_statement():
+    """Return the recent plays' rubric dimensions, oldest first (built once)."""
+    return (
+        sa.select(LearnerActivity.user_id, LearnerActivity.dimensions)
+        .where(_recent(), LearnerActivity.kind == PLAY, LearnerActivity.dimensions.is_not(None))
+        .order_by(LearnerActivity.occurred_at, LearnerActivity.id)
+    )
+
+
+@cache
+def _quiz_failures_statement():
+    """Return, per learner and quiz, the failed attempts after the last pass and the latest attempt (built once)."""
+    ordered = (
+        sa.select(
+            LearnerActivity.id, LearnerActivity.user_id, LearnerActivity.ref_key, LearnerActivity.ref_id,
+            LearnerActivity.title, LearnerActivity.occurred_at, LearnerActivity.passed,
+            sa.func.row_number().over(partition_by=(LearnerActivity.user_id, LearnerActivity.ref_key),
+                                      order_by=(LearnerActivity.occurred_at, LearnerActivity.id)).label("seq"),
+        )
+        .where(_recent(), LearnerActivity.kind == QUIZ)
+        .subquery()
+    )
+    quiz = (ordered.c.user_id, ordered.c.ref_key)
+    marked = sa.select(
+        ordered,
+        # Where the quiz first appears in the window: the rule lists its flags in that order.
+        sa.func.max(sa.case((ordered.c.seq == 1, ordered.c.id))).over(partition_by=quiz).label("first_id"),
+        sa.func.min(ordered.c.occurred_at).over(partition_by=quiz).label("first_at"),
+        sa.func.max(sa.case((ordered.c.passed.is_(True), ordered.c.seq))).over(partition_by=quiz).label("last_pass"),
+        sa.func.max(ordered.c.seq).over(partition_by=quiz).label("last_seq"),
+    ).subquery()
+    return (
+        sa.select(marked.c.user_id, marked.c.ref_key, marked.c.ref_id, marked.c.title, marked.c.occurred_at,
+                  marked.c.passed)
+        .where(sa.or_(sa.and_(marked.c.passed.is_(False), marked.c.seq > sa.func.coalesce(marked.c.last_pass, 0)),
+                      marked.c.seq == marked.c.last_seq))
+        .order_by(marked.c.user_id, marked.c.first_at, marked.c.first_id, marked.c.seq)
+    )
+
+
+def _add_summaries(facts: dict[int, MenteeFacts], ids: list[int], now: datetime) -> None:
+    """Fill what the mentor's list shows from SQL aggregates instead of every recent activity row.
+
+    Three narrow reads: the recent quiz and play scores (one float per row; the
+    averages, trends and sparklines follow from them as before), only the quiz
+    attempts that make the failed-twice flag (windowed SQL), and the plays'
+    rubric dimensions (that column only). No timestamps, titles or JSON of the
+    other rows are turned into Python objects. The values set are the ones
+    ``MenteeFacts`` would derive from ``events``.
+    """
+    series: dict[tuple[int, str], list[float]] = {}
+    # Scores only (floats, no per-row type processing): the means must be exactly those of every score.
+    for user_id, kind, score in db.session.execute(_scores_statement(), _window(ids, now)):
+        series.setdefault((user_id, kind), []).append(score)
+    for user_id, f in facts.items():
+        # cached_property values live in the instance dict; setting them there is what computing them would do.
+        quiz, play = series.get((user_id, QUIZ), []), series.get((user_id, PLAY), [])
+        f.__dict__.update(quiz_scores=quiz, play_scores=play, quiz_events=[], dimension_latest={})
+    _add_quiz_failures(facts, ids, now)
+    _add_dimensions(facts, ids, now)
+
+
+def _add_quiz_failures(facts: dict[int, MenteeFacts], ids: list[int], now: datetime) -> None:
+    """Give each learner the recent quiz attempts ``flags.quiz_failed_twice_flags`` needs, and no others.
+
+    Per learner and quiz that is every failed attempt after the last pass, and the
+    latest attempt (it names the quiz); the rule gives the same flags on them as
+    on the whole history.
+    """
+    rows = db.session.execute(_quiz_failures_statement(), _window(ids, now))
+    for row in rows:
+        f = facts[row.user_id]
+        f.quiz_events.append(row)
+        f.quiz_order.setdefault(row.ref_key, len(f.quiz_order))
+
+
+def _add_dimensions(facts: dict[int, MenteeFacts], ids: list[int], now: datetime) -> None:
+    """Fill each learner's rubric dimension means over their last three plays reporting each dimension."""
+    latest: dict[int, dict[str, list[float]]] = {}
+    for user_id, dimensions in db.session.execute(_dimensions_statement(), _window(ids, now)):
+        if dimensions:
+            points = latest.setdefault(user_id, {})
+            for dim, value in dimensions.items():
+                points.setdefault(dim, []).append(float(value))
+    for user_id, points in latest.items():
+        facts[user_id].__dict__["dimension_latest"] = {dim: mean(values[-3:]) for dim, values in sorted(points.items())}
 
 
 def _aware(value: Optional[datetime]) -> Optional[datetime]:
@@ -234,8 +356,12 @@ def _add_path(facts: dict[int, MenteeFacts], ids: list[int]) -> None:
         f.path_done = sum(1 for _, state in f.milestones if state == "done")
 
 
-def rank_period(period: rules.Period) -> int:
-    """Rank every learner's mean quiz and play score in one complete period within their tier; store it (no commit)."""
+def rank_period(period: rules.Period, replace: bool = True) -> int:
+    """Rank every learner's mean quiz and play score in one complete period within their tier; store it (no commit).
+
+    ``replace=False`` is for a period with nothing stored yet: it writes only when
+    there is something to rank, so a page that finds nothing new stays read-only.
+    """
     rows = db.session.execute(
         sa.select(LearnerActivity.user_id, User.tier, sa.func.avg(LearnerActivity.score))
         .join(User, User.id == LearnerActivity.user_id)
@@ -248,7 +374,8 @@ def rank_period(period: rules.Period) -> int:
     scores = {user_id: float(avg) for user_id, _tier, avg in rows}
     tiers = {user_id: tier for user_id, tier, _avg in rows}
     bottom = rules.bottom_of_cohorts(tiers, scores)
-    db.session.execute(sa.delete(PeriodStanding).where(PeriodStanding.period == period.label))
+    if replace:
+        db.session.execute(sa.delete(PeriodStanding).where(PeriodStanding.period == period.label))
     if rows:
         db.session.execute(sa.insert(PeriodStanding), [
             {"period": period.label, "user_id": user_id, "tier": tiers[user_id], "score": score,
@@ -268,7 +395,8 @@ def ensure_ranked(now: datetime) -> None:
     Called before a page loads its records (a commit expires loaded objects).
     Concurrent app servers may race: the loser's insert fails and it reads the
     winner's. A period with no scored work stores nothing and is re-checked
-    cheaply next time.
+    cheaply next time, without writing: GET pages stay read-only (a read-only
+    replica, a locked SQLite file) unless there is something new to rank.
     """
     periods = flag_periods(now)
     labels = [p.label for p in periods]
@@ -277,7 +405,7 @@ def ensure_ranked(now: datetime) -> None:
     if not missing:
         return
     try:
-        if sum(rank_period(period) for period in missing):
+        if sum(rank_period(period, replace=False) for period in missing):
             db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
@@ -318,11 +446,19 @@ def _add_flags(facts: dict[int, MenteeFacts], now: datetime) -> None:
         found = [
             rules.inactive_flag(user_id, f.last_activity, f.since, now),
             rules.overdue_flag(user_id, f.assignments, now),
-            *rules.quiz_failed_twice_flags(user_id, f.quiz_events),
+            *_quiz_flags(f),
             bottom.get(user_id),
             rules.missed_target_flag(user_id, f.deals, months, target),
         ]
         f.flags = [flag for flag in found if flag is not None]
+
+
+def _quiz_flags(f: MenteeFacts) -> list:
+    """Return the failed-twice flags in the order of each quiz's first recent attempt."""
+    found = rules.quiz_failed_twice_flags(f.user.id, f.quiz_events)
+    if f.quiz_order:
+        found.sort(key=lambda flag: f.quiz_order[flag.params["quiz"]])
+    return found
 
 
 def _titles(facts: Iterable[MenteeFacts]) -> None:
@@ -396,7 +532,8 @@ def build_mentor_page(mentor: User, now: datetime, sort: str = "flags") -> Mento
     """Return the mentor's page: every active mentee with progress, trends, assignments and flags."""
     ensure_ranked(now)
     pairings = active_pairings_of(mentor)
-    facts = gather_facts([p.mentee for p in pairings], {p.mentee_id: _pairing_start(p) for p in pairings}, now)
+    facts = gather_facts([p.mentee for p in pairings], {p.mentee_id: _pairing_start(p) for p in pairings}, now,
+                         events=False)
     _titles(facts.values())
     mentor_deals = mentor_sources.closed_deals([mentor.id]) if pairings else None
     rows = []
@@ -810,7 +947,8 @@ def scan_flags(now: datetime, progress=None) -> int:
             sa.select(MentorPairing).options(joinedload(MentorPairing.mentee)).where(MentorPairing.ended_on.is_(None))
         )
     )
-    facts = gather_facts([p.mentee for p in pairings], {p.mentee_id: _pairing_start(p) for p in pairings}, now)
+    facts = gather_facts([p.mentee for p in pairings], {p.mentee_id: _pairing_start(p) for p in pairings}, now,
+                         events=False)
     _titles(facts.values())
     existing = {
         (recipient_id, key)

@@ -72,6 +72,21 @@ def _open_attempt(quiz_id: int, user_id: int, practice: bool) -> Optional[Attemp
     ))
 
 
+def _save_open_attempt(attempt: Attempt, quiz_id: int, user_id: int, practice: bool) -> Attempt:
+    """Add a new open attempt and commit; return the one a concurrent start saved first, if any."""
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # A second "start" raced us (double click): the first one's attempt is the attempt.
+        db.session.rollback()
+        existing = _open_attempt(quiz_id, user_id, practice)
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
 def _draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
     """Return the current question versions an attempt will show."""
     if quiz.mode == "random":
@@ -141,17 +156,7 @@ def start_attempt(quiz: Quiz, user: User, now: Optional[datetime] = None) -> Att
         deadline=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None,
         items=_items(questions, quiz.shuffle_answers, rng),
     )
-    db.session.add(attempt)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        # A second "start" raced us (double click): the first one's attempt is the attempt.
-        db.session.rollback()
-        existing = _open_attempt(quiz.id, user.id, practice=False)
-        if existing is None:
-            raise
-        return existing
-    return attempt
+    return _save_open_attempt(attempt, quiz.id, user.id, practice=False)
 
 
 def practice_items(attempt: Attempt) -> list[AttemptItem]:
@@ -179,16 +184,7 @@ def start_practice(attempt: Attempt, user: User, now: Optional[datetime] = None)
         open_key=f"{attempt.quiz_id}:{user.id}:practice", submit_token=secrets.token_urlsafe(24),
         started_at=now or utcnow(), items=_items(questions, attempt.quiz.shuffle_answers, rng),
     )
-    db.session.add(practice)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        db.session.rollback()
-        existing = _open_attempt(attempt.quiz_id, user.id, practice=True)
-        if existing is None:
-            raise
-        return existing
-    return practice
+    return _save_open_attempt(practice, attempt.quiz_id, user.id, practice=True)
 
 
 def _in_time(attempt: Attempt, now: datetime) -> bool:

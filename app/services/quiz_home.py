@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.people import Role, User
@@ -24,7 +24,7 @@ def build_quiz_home(user: User) -> QuizHome:
     home = QuizHome()
     attempts = list(db.session.scalars(
         sa.select(Attempt).where(Attempt.user_id == user.id, Attempt.is_practice.is_(False))
-        .options(selectinload(Attempt.quiz)).order_by(Attempt.started_at.desc()).limit(8)
+        .options(joinedload(Attempt.quiz)).order_by(Attempt.started_at.desc()).limit(8)
     ))
     home.open = [a for a in attempts if a.state == "in_progress"]
     home.recent = [a for a in attempts if a.state != "in_progress"][:4]

@@ -26,6 +26,7 @@ OBJECTIONS_FILE = "objections.yaml"
 TWEE_SUFFIXES = (".twee", ".tw")
 KEPT = "kept"
 KEPT_REASON = "kept: edited in the browser"
+MISSING = "missing_files"
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
@@ -103,6 +104,8 @@ def sync_scenarios(directory, progress: Optional[Callable[[int], None]] = None,
 
     Scenarios edited in the browser are not overwritten: they count as ``kept``
     and ``report`` (when given) receives "SLUG: kept: edited in the browser".
+    Scenarios stored from a file that is no longer in the folder are listed
+    under "missing_files" (see ``missing_scenarios``) and left as they are.
     """
     loaded, objections, problems, _warnings = load_folder(directory)
     if problems:
@@ -122,7 +125,29 @@ def sync_scenarios(directory, progress: Optional[Callable[[int], None]] = None,
         if progress:
             progress(1)
     db.session.commit()
+    summary[MISSING] = missing_scenarios({scenario.slug for _path, scenario in loaded})
+    if report:
+        for name in summary[MISSING]:
+            report(f"{name}: missing from files: in the database, but no file in {directory} has this id; "
+                   f"left as it is (restore the file, or keep editing it in the studio)")
     return summary
+
+
+def missing_scenarios(on_disk: set[str]) -> list[str]:
+    """Return the slugs of file-loaded scenarios no file in the folder has (" (unpublished)" when hidden).
+
+    Only scenarios that came from files count: not those created, uploaded or
+    published in the browser (``edited_at`` set, or never published). They are
+    reported, never unpublished here: a sync of an incomplete checkout or the
+    wrong folder must not hide scenarios learners are playing, and the database
+    is the source of truth at run time.
+    """
+    rows = db.session.execute(
+        sa.select(Scenario.slug, Scenario.published)
+        .where(Scenario.edited_at.is_(None), Scenario.current_version > 0)
+        .order_by(Scenario.slug)
+    )
+    return [slug + ("" if published else " (unpublished)") for slug, published in rows if slug not in on_disk]
 
 
 sync_scenarios.count = count_scenario_items

@@ -103,9 +103,10 @@ def blank_draft(slug: str, title: str, lang: str, kind: str) -> dict:
 def draft_from_definition(definition: dict) -> dict:
     """Return a version's definition (``ScenarioDef.to_dict()``) in the YAML file shape.
 
-    Free-text points are stored per SPIN label; the file format gives one
-    ``score`` for the expected labels, so the points of the first expected
-    label are kept (files written in YAML always have the same points there).
+    Free-text points are stored per SPIN label. They are written as one
+    ``score`` when that says exactly the same (the same points for each
+    expected label and no others), else as ``scores`` per label, so the file
+    loads back to the same content hash (Twee stories give points per route).
     """
     data = copy.deepcopy(definition)
     nodes = {}
@@ -116,14 +117,10 @@ def draft_from_definition(definition: dict) -> dict:
                 node = {"customer": item["customer"], **node}
         elif "free_text" in item:
             ft = dict(item["free_text"])
-            scores = ft.pop("label_scores", None) or {}
+            label_scores = ft.pop("label_scores", None) or {}
             expect = list(ft.get("expect") or [])
-            picked = next((scores[label] for label in expect if scores.get(label)), None)
-            if picked is None:
-                picked = next((s for s in scores.values() if s), {})
-            out = {"expect": expect, "routes": dict(ft.pop("routes", {}) or {})}
-            if picked:
-                out["score"] = dict(picked)
+            out = {"expect": expect, "routes": dict(ft.pop("routes", {}) or {}),
+                   **free_text_points(expect, label_scores)}
             for name, value in ft.items():
                 if name != "expect" and not (name in OPTIONAL_EMPTY and value in ("", {}, [], None)):
                     out[name] = value
@@ -134,6 +131,16 @@ def draft_from_definition(definition: dict) -> dict:
         nodes[key] = node
     data["nodes"] = nodes
     return data
+
+
+def free_text_points(expect: list, label_scores: dict) -> dict:
+    """Return ``{"score": …}``, ``{"scores": …}`` or ``{}``: the YAML keys that load back to ``label_scores``."""
+    if not label_scores:
+        return {}
+    first = next(iter(label_scores.values()))
+    if first and label_scores == {label: first for label in expect}:
+        return {"score": dict(first)}
+    return {"scores": {label: dict(points) for label, points in label_scores.items()}}
 
 
 def _trim(mapping: dict) -> dict:
@@ -165,6 +172,20 @@ def vocabularies() -> tuple[Optional[set], Optional[set]]:
     """Return the behaviour and objection keys scenarios may name (None: not checked)."""
     objections = set(db.session.scalars(sa.select(Objection.key)))
     return _behaviour_keys(), (objections or None)
+
+
+def vocabulary_names(lang: str = "en") -> tuple[dict, dict]:
+    """Return ({behaviour key: name}, {objection key: "key — objection"}) for pickers, in ``lang`` where there is one."""
+    from app.services.plays import behaviour_names
+
+    behaviours = {key: str(names.get(lang) or names.get("en") or key)
+                  for key, names in behaviour_names().items()}
+    objections = {}
+    for row in db.session.scalars(sa.select(Objection).order_by(Objection.category, Objection.key)):
+        text = row.text(lang)["objection"]
+        text = text if len(text) <= 60 else text[:59] + "…"
+        objections[row.key] = row.key if text == row.key else f"{row.key} — {text}"
+    return behaviours, objections
 
 
 @dataclass
@@ -233,6 +254,28 @@ def _node_lines(text: str, path: str) -> list[tuple[str, int]]:
     if not hasattr(nodes, "lines"):
         return []
     return sorted(((str(k), line) for k, line in nodes.lines.items()), key=lambda item: item[1])
+
+
+_PART_RE = re.compile(r"^node '(?P<key>.*?)'(?:, (?:choice (?P<choice>\d+)|(?P<ft>free_text)))?"
+                      r"(?:, branch (?P<branch>\d+))?")
+
+
+def problems_by_part(key: str, messages: Iterable[str]) -> dict:
+    """Return a node's problems by the part they concern, for showing them beside it.
+
+    Keys: ``"choice-N"`` (1-based), ``"choice-N-branch-M"``, ``"free_text"``,
+    ``"free_text-branch-M"``; messages about the node as a whole are not included.
+    """
+    parts: dict = {}
+    for message in messages:
+        match = _PART_RE.match(message)
+        if not match or match["key"] != key or not (match["choice"] or match["ft"]):
+            continue
+        part = f"choice-{match['choice']}" if match["choice"] else "free_text"
+        if match["branch"]:
+            part += f"-branch-{match['branch']}"
+        parts.setdefault(part, []).append(message)
+    return parts
 
 
 def working_copy(scenario: Scenario) -> dict:

@@ -2,6 +2,7 @@
 
 import werkzeug.exceptions
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -124,9 +125,14 @@ def edit(slug):
         return redirect(url_for("studio.edit", slug=slug))
     if request.method == "GET":
         form.load(draft)
-    behaviours, objections = studio.vocabularies()
-    return render_template("studio/edit.html", form=form, known_behaviours=behaviours,
-                           known_objections=objections, **_page(scenario))
+    locale = get_locale()
+    behaviours, objections = studio.vocabulary_names("zh" if locale and locale.language == "zh" else "en")
+    form.set_vocabularies(behaviours, objections)
+    context = _page(scenario)
+    problems = {name: [p for p in context["check"].problems if p.startswith(f"unknown {name} ")]
+                for name in ("behaviour", "objection")}
+    return render_template("studio/edit.html", form=form, known={"behaviours": behaviours, "objections": objections},
+                           key_problems=problems, **context)
 
 
 @bp.route("/<slug>/nodes", methods=["POST"])
@@ -161,11 +167,13 @@ def node(slug, key):
         form.add_empty_rows()
     form.set_choices(list(nodes), [str(d) for d in draft.get("rubric") or []])
     if form.validate_on_submit():
-        studio.save_node(scenario, current_user, key, form.to_node(nodes[key]))
+        studio.save_node(scenario, current_user, key, form.to_node())
         flash(_("Node saved to the draft."), "success")
         return redirect(url_for("studio.node", slug=slug, key=key))
+    context = _page(scenario)
+    parts = studio.problems_by_part(key, context["check"].node_problems.get(key, []))
     return render_template("studio/node.html", form=form, key=key, rename_form=RenameNodeForm(data={"key": key}),
-                           **_page(scenario))
+                           parts=parts, **context)
 
 
 @bp.route("/<slug>/nodes/<key>/rename", methods=["POST"])
