@@ -484,7 +484,7 @@ def check_graph(scenario: ScenarioDef, lines: dict, problems: Problems) -> None:
         problems.add(lines["top"], "no 'won' ending: add a node with 'end: won' and a summary")
     if scenario.start not in nodes:
         return
-    reached = _reachable([scenario.start], lambda k: nodes[k].targets() if k in nodes else [])
+    reached = reachable([scenario.start], lambda k: nodes[k].targets() if k in nodes else [])
     for key in nodes:
         if key not in reached:
             problems.add(lines.get(("node", key), lines["top"]),
@@ -494,7 +494,7 @@ def check_graph(scenario: ScenarioDef, lines: dict, problems: Problems) -> None:
         for target in node.targets():
             if target in incoming:
                 incoming[target].append(key)
-    can_end = _reachable([k for k, n in nodes.items() if n.is_ending], lambda k: incoming.get(k, []))
+    can_end = reachable([k for k, n in nodes.items() if n.is_ending], lambda k: incoming.get(k, []))
     for key in nodes:
         if key in reached and key not in can_end:
             problems.add(lines.get(("node", key), lines["top"]),
@@ -522,7 +522,7 @@ def _check_branches(scenario: ScenarioDef, key: str, owner, branches: tuple, wha
                          f"{bwhat}: next {branch.next!r} names no node{did_you_mean(branch.next, scenario.nodes)}")
 
 
-def _reachable(starts: list[str], neighbours) -> set[str]:
+def reachable(starts: list[str], neighbours) -> set[str]:
     """Return the nodes reachable from ``starts`` (breadth-first)."""
     seen = set(starts)
     queue = list(starts)

@@ -171,10 +171,14 @@ def spin_classifier():
     return get_classifier(current_app.config["MODEL_DIR"], train_path, eval_path)
 
 
-def _possible(points: Iterable[dict]) -> dict:
-    """Return the most each dimension could earn from these options (positive points only)."""
+def node_possible(node: Node) -> dict:
+    """Return the most each dimension could earn at a node: the best answer's positive points per dimension."""
+    if node.free_text is not None:
+        options = [node.free_text.score_for(label) for label in SPIN_LABELS]
+    else:
+        options = [c.score for c in node.choices]
     best: dict = {}
-    for score in points:
+    for score in options:
         for dim, value in score.items():
             best[dim] = max(best.get(dim, 0), value)
     return {dim: value for dim, value in best.items() if value > 0}
@@ -239,7 +243,7 @@ def evaluate_answer(scenario: ScenarioDef, node: Node, totals: dict, choice: Opt
             kind="free_text", choice_index=None, text=text, label=prediction.label,
             confidence=prediction.confidence, features=[list(f) for f in prediction.features],
             technique=f"spin.{prediction.label}", score=score,
-            possible=_possible([ft.score_for(label) for label in SPIN_LABELS]),
+            possible=node_possible(node),
             feedback=ft.feedback_for(prediction.label),
             next_node=branch.next if branch else ft.route(prediction.label), branch=branch,
         )
@@ -251,7 +255,7 @@ def evaluate_answer(scenario: ScenarioDef, node: Node, totals: dict, choice: Opt
         branch = first_branch(picked.branches, _with_points(totals, score))
         return Evaluation(
             kind="choice", choice_index=choice, text=picked.text, label=None, confidence=None, features=[],
-            technique=picked.technique, score=score, possible=_possible([c.score for c in node.choices]),
+            technique=picked.technique, score=score, possible=node_possible(node),
             feedback=picked.feedback, next_node=branch.next if branch else picked.next, branch=branch,
         )
     raise Conflict("this play has ended")

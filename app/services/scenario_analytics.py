@@ -22,11 +22,11 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import undefer
 
-from app.content.scenario import SPIN_LABELS, Node, ScenarioDef
+from app.content.scenario import SPIN_LABELS, ScenarioDef
 from app.extensions import db
 from app.models.roleplay import PLAY_ABANDONED, PLAY_FINISHED, Play, PlayStep, Scenario, ScenarioVersion
 from app.services.errors import NotFound
-from app.services.plays import definition
+from app.services.plays import definition, node_possible
 from app.services.quiz_stats import QuestionStats, compute_stats
 
 HISTOGRAM_BINS = 10
@@ -60,19 +60,6 @@ def went_wrong(score: dict, possible: dict) -> Optional[bool]:
     if any(v < 0 for v in score.values()):
         return True
     return sum(score.values()) < FAIL_SHARE * offered
-
-
-def _node_possible(node: Node) -> dict:
-    """Return the best positive points per dimension a node's answers offer (as the engine records them)."""
-    if node.free_text is not None:
-        options = [node.free_text.score_for(label) for label in SPIN_LABELS]
-    else:
-        options = [c.score for c in node.choices]
-    best: dict = {}
-    for points in options:
-        for dim, value in points.items():
-            best[dim] = max(best.get(dim, 0), value)
-    return {dim: value for dim, value in best.items() if value > 0}
 
 
 @dataclass
@@ -252,7 +239,7 @@ def _node_figures(shown: Optional[ScenarioDef], play_rows: list, step_rows: list
         for key, node in shown.nodes.items():
             if node.is_ending:
                 continue
-            offered = _node_possible(node)
+            offered = node_possible(node)
             stat = nodes[key] = NodeStat(key=key, customer=node.customer,
                                          kind="free_text" if node.free_text is not None else "choices",
                                          offered=offered_points(offered))

@@ -20,7 +20,7 @@ from werkzeug.utils import secure_filename
 
 from app.content.scenario import (
     KEY_RE, KINDS, LANGS, SLUG_RE, SPIN_LABELS, Node, ScenarioDef, ScenarioProblems, load_yaml_with_lines,
-    parse_scenario,
+    parse_scenario, reachable,
 )
 from app.extensions import db
 from app.models.roleplay import Objection, Scenario, ScenarioVersion
@@ -582,13 +582,13 @@ def graph_data(definition: dict, problems=None, node_stats: Optional[dict] = Non
     ways = {key: _ways_out(item) for key, item in nodes.items()}
     endings = {k for k, item in nodes.items() if isinstance(item, dict) and "end" in item}
     start = str(definition.get("start") or "") if isinstance(definition, dict) else ""
-    reached = _reach([start] if start in nodes else [], lambda k: [t for t, _, _ in ways.get(k, []) if t in nodes])
+    reached = reachable([start] if start in nodes else [], lambda k: [t for t, _, _ in ways.get(k, []) if t in nodes])
     incoming: dict = {k: [] for k in nodes}
     for key, out in ways.items():
         for target, _, _ in out:
             if target in incoming:
                 incoming[target].append(key)
-    can_end = _reach(list(endings), lambda k: incoming.get(k, []))
+    can_end = reachable(list(endings), lambda k: incoming.get(k, []))
     result_nodes, missing = [], []
     for key, item in nodes.items():
         item = item if isinstance(item, dict) else {}
@@ -611,17 +611,6 @@ def graph_data(definition: dict, problems=None, node_stats: Optional[dict] = Non
                              "start": False, "problems": True, "unreachable": False, "dead_end": False,
                              "fail_rate": None})
     return {"nodes": result_nodes, "edges": edges}
-
-
-def _reach(starts: list, neighbours) -> set:
-    """Return what is reachable from ``starts``."""
-    seen, queue = set(starts), list(starts)
-    while queue:
-        for nxt in neighbours(queue.pop()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return seen
 
 
 # --- preview -----------------------------------------------------------------------------------------------
