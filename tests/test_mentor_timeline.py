@@ -89,7 +89,7 @@ def test_rubric_dimensions_are_shown_by_their_translated_names(client, auth):
     add_activity(mentee, "play", "budget", 1, score=0.6,
                  dimensions={"rapport": 0.5, "objection_handling": 0.8, "needs_analysis": 0.4})
     dimensions = chart_data(client.get(f"/mentor/mentees/{mentee.id}").get_data(as_text=True))["dimensions"]
-    assert set(dimensions) == {"Rapport", "异议处理", "Needs analysis"}
+    assert set(dimensions) == {"建立关系", "异议处理", "Needs analysis"}
     assert dimensions["异议处理"][0][1] == 80
 
 
