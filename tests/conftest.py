@@ -33,12 +33,18 @@ def database_url(tmp_path_factory):
 
 def empty_all_tables() -> None:
     """Delete every row of every table (children first)."""
+    for table in db.metadata.sorted_tables:
+        # Break foreign-key cycles (e.g. course → its current version) before deleting children first.
+        cyclic = [fk.parent for fk in table.foreign_keys if fk.constraint.use_alter and fk.parent.nullable]
+        if cyclic:
+            db.session.execute(table.update().values({column.name: None for column in cyclic}))
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
+        # Ids start at 1 again, as on a fresh database (TRUNCATE … RESTART IDENTITY does the same, ten times slower).
+        resets = [f"setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), 1, false)"
+                  for t in db.metadata.sorted_tables if "id" in t.c and t.c.id.primary_key]
+        db.session.execute(sa.text("SELECT " + ", ".join(resets)))
     db.session.commit()
 
 
