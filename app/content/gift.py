@@ -18,6 +18,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable, Optional
 
+from app.services.errors import ImportProblems
+
 #: The question type names of DESIGN.md §3.
 TYPES = (
     "multichoice", "multiple_answer", "truefalse", "shortanswer", "numerical", "matching", "essay", "description",
@@ -37,12 +39,8 @@ _TAGS = re.compile(r"<[^>]*>")
 _TF = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 
 
-class GiftError(ValueError):
+class GiftError(ImportProblems, ValueError):
     """A GIFT file that cannot be read; ``problems`` holds every "FILE:LINE: message"."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from typing import Iterable, Optional
 
 import yaml
 
+from app.services.errors import ImportProblems
+
 TIERS = ("new_hire", "core", "manager")
 LANGS = ("zh", "en")
 COURSE_KEYS = {
@@ -35,12 +37,8 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,118}[a-z0-9]$")
 SKIPPED_FILES = {"course.yaml", "quiz.gift", "README.md"}
 
 
-class ContentProblems(Exception):
+class ContentProblems(ImportProblems):
     """Content that failed validation; ``problems`` holds every "FILE:LINE: message"."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

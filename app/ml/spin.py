@@ -24,6 +24,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from app.services.errors import ImportProblems
+
 LABELS = ("situation", "problem", "implication", "need_payoff", "other")
 LANGS = ("zh", "en")
 MODEL_FILE = "spin.joblib"
@@ -33,12 +35,8 @@ DEFAULT_CORPUS = Path(__file__).resolve().parent / "corpus"
 RANDOM_STATE = 0
 
 
-class CorpusError(ValueError):
+class CorpusError(ImportProblems, ValueError):
     """A corpus file that cannot be used; ``problems`` are "FILE:LINE: message" strings."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

@@ -33,4 +33,4 @@ class ImportProblems(DomainError):
 
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
-        self.problems = problems
+        self.problems = list(problems)

@@ -5,10 +5,9 @@ from typing import Callable, Optional
 import sqlalchemy as sa
 from flask import current_app
 
-from app.content.library import ContentProblems, CourseFile, check_library, content_hash, course_folders, load_library
+from app.content.library import CourseFile, check_library, content_hash, course_folders, load_library
 from app.extensions import db
 from app.models.library import Certification, Course, CourseVersion, Lesson
-from app.services.errors import ImportProblems
 
 
 def _scenarios_dir() -> Optional[str]:
@@ -120,10 +119,7 @@ def sync_library(directory, progress: Optional[Callable[[int], None]] = None) ->
     keep pointing at the version (and lessons) they were made on. Courses whose
     folder was deleted are listed under "missing from files" and left as they are.
     """
-    try:
-        library = load_library(directory, _scenarios_dir())
-    except ContentProblems as error:
-        raise ImportProblems(error.problems) from error
+    library = load_library(directory, _scenarios_dir())
     existing = {c.slug: c for c in db.session.scalars(sa.select(Course))}
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for position, data in enumerate(library.courses):
