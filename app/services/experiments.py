@@ -31,9 +31,10 @@ from app.models.experiments import (
     ExperimentTeam,
 )
 from app.models.people import Role, Team, User
-from app.models.roleplay import PLAY_FINISHED, Play, Scenario, ScenarioVersion
+from app.models.roleplay import PLAY_FINISHED, Play, Scenario
 from app.models.types import utcnow
 from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.plays import current_version
 from app.services.studio import draft_from_definition
 
 ALPHA = 0.05
@@ -137,8 +138,7 @@ def make_variant(user: User, slug: str) -> Scenario:
     source = db.session.scalar(sa.select(Scenario).where(Scenario.slug == slug))
     if source is None:
         raise NotFound("scenario")
-    version = db.session.scalar(sa.select(ScenarioVersion).where(
-        ScenarioVersion.scenario_id == source.id, ScenarioVersion.number == source.current_version))
+    version = current_version(source)
     if version is None:
         raise ValidationError("this scenario has no published version to copy", field="scenario")
     taken = set(db.session.scalars(sa.select(Scenario.slug).where(Scenario.slug.like(f"{source.slug[:74]}-b%"))))
