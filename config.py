@@ -37,6 +37,13 @@ class Config:
     CONTENT_DIR = os.environ.get("REHEARSE_CONTENT_DIR", str(BASE_DIR / "content"))
     SCENARIOS_DIR = os.environ.get("REHEARSE_SCENARIOS_DIR", str(BASE_DIR / "scenarios"))
     MODEL_DIR = os.environ.get("REHEARSE_MODEL_DIR", str(BASE_DIR / "instance" / "models"))
+    # Cached home and mentor pages (app/view_cache.py): keys carry view stamps, so any backend is safe.
+    # SimpleCache keeps up to CACHE_THRESHOLD fragments per worker; RedisCache (CACHE_REDIS_URL) shares them.
+    VIEW_CACHE_ENABLED = os.environ.get("VIEW_CACHE_ENABLED", "1").lower() not in ("0", "false", "no")
+    CACHE_TYPE = os.environ.get("CACHE_TYPE", "SimpleCache")
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
+    CACHE_THRESHOLD = int(os.environ.get("CACHE_THRESHOLD", "1000"))
+    CACHE_DEFAULT_TIMEOUT = int(os.environ.get("CACHE_DEFAULT_TIMEOUT", "3600"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"

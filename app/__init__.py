@@ -12,9 +12,10 @@ def create_app(test_config=None):
 
     settings.load(app, CONFIGS, test_config)
 
-    from app import authz, commands, errors, extensions_setup, i18n, security
+    from app import authz, commands, errors, extensions_setup, i18n, security, view_cache
 
     extensions_setup.init_app(app)
+    view_cache.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     authz.init_app(app)

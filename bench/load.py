@@ -9,13 +9,18 @@ with the real login form, takes real CSRF tokens from their pages, and runs
 wrk (1 thread, 8 connections, a fixed duration each) against:
 
 - ``GET /healthz`` (the trivial route every other figure is compared with);
-- ``GET /home`` as the learner; ``GET /mentor/`` as the mentor;
+- ``GET /home`` as the learner; ``GET /mentor/`` as the mentor (both cached pages, app/view_cache.py:
+  repeated views of an unchanged page are served from the cache);
 - quiz: ``POST /quiz/attempt/<id>`` with ``action=save`` and an answer on an open
   attempt (a final submit closes the attempt, so it cannot be repeated; saving
   runs the same form parsing, checks and write);
 - role-play: ``POST /roleplay/play/<id>/step`` answering step 0, each request on
   a different fresh play (the script starts one play through the app, then
   copies that row so every request makes a real step).
+
+Then (unless ``--no-cache-off``) a second server with ``VIEW_CACHE_ENABLED=0`` measures
+``/healthz``, ``/home`` and ``/mentor/`` again, each page rendered on every request, as
+it is the first time after any change the learner or their mentees make.
 
 Prints requests/s, p50 and p95 for each, its throughput as a share of
 /healthz's (measured in the same run), and whether p95 < 50 ms and
@@ -69,10 +74,10 @@ end
 class Server:
     """A gunicorn process on loopback, stopped on exit."""
 
-    def __init__(self, database_url: str, port: int, log: Path):
+    def __init__(self, database_url: str, port: int, log: Path, **settings: str):
         self.base = f"http://127.0.0.1:{port}"
         env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="load-test-only",
-                   REHEARSE_CONFIG="development", LOGIN_RATE_LIMIT="1000 per minute")
+                   REHEARSE_CONFIG="development", LOGIN_RATE_LIMIT="1000 per minute", **settings)
         self.log = open(log, "w")
         self.process = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"), "-w", "2",
@@ -217,12 +222,25 @@ def run_wrk(base: str, name: str, paths: list[str], duration: int, connections: 
             "p95": p95 / 1000, "errors": errors + (int(non_ok.group(1)) if non_ok else 0)}
 
 
+def print_rows(runs: list[dict], trivial: float, duration: int) -> None:
+    """Print one line per wrk run: rate, latency, errors, share of the trivial route, and the targets."""
+    for run in runs:
+        if not run["requests"]:
+            click.echo(f"{run['name']:24} no request finished in {duration} s; use a longer --duration")
+            continue
+        ratio = run["rps"] / trivial if trivial else 0.0
+        click.echo(f"{run['name']:24} {run['rps']:8,.0f} {run['p50']:8.1f} {run['p95']:8.1f} {run['errors']:7} "
+                   f"{ratio:9.2f}  {'yes' if run['p95'] < 50 else 'NO':8}  {'yes' if ratio >= 0.25 else 'NO'}")
+
+
 @click.command()
 @click.option("--database-url", required=True, help="A database filled by bench/seed_large.py.")
 @click.option("--port", default=8765, show_default=True, type=int)
 @click.option("--duration", default=10, show_default=True, type=click.IntRange(1, 60), help="Seconds per route.")
 @click.option("--connections", default=8, show_default=True, type=click.IntRange(1, 64))
-def main(database_url, port, duration, connections):
+@click.option("--cache-off/--no-cache-off", default=True, show_default=True,
+              help="Also measure /home and /mentor/ with the page cache off (a second server).")
+def main(database_url, port, duration, connections, cache_off):
     """Measure the main pages and POSTs against /healthz; print a table."""
     if not shutil.which("wrk"):
         raise click.ClickException("wrk is missing: apt-get install -y wrk")
@@ -258,18 +276,34 @@ def main(database_url, port, duration, connections):
             {"first": int(play_paths[0].split("/")[3])}).scalar()
     finally:
         server.stop()
+    uncached = []
+    if cache_off:
+        # The same pages when every request renders them, as after each change a learner makes.
+        server = Server(database_url, port, workdir / "gunicorn-uncached.log", VIEW_CACHE_ENABLED="0")
+        try:
+            server.wait_ready()
+            learner, _ = sign_in(server.base, LEARNER)
+            mentor, _ = sign_in(server.base, MENTOR)
+            learner_cookie, mentor_cookie = cookie_header(learner), cookie_header(mentor)
+            uncached = [
+                run_wrk(server.base, "GET /healthz", ["/healthz"], duration, connections, workdir),
+                run_wrk(server.base, "GET /home, cache off", ["/home"], duration, connections, workdir,
+                        cookie=learner_cookie),
+                run_wrk(server.base, "GET /mentor/, cache off", ["/mentor/"], duration, connections, workdir,
+                        cookie=mentor_cookie),
+            ]
+        finally:
+            server.stop()
     trivial = runs[0]["rps"]
     click.echo(f"\nwrk -t1 -c{connections} -d{duration}s, gunicorn -w 2, {engine.dialect.name}; "
                f"/healthz {trivial:,.0f} req/s")
     click.echo(f"{'route':24} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'/healthz':>9}  "
                f"p95<50ms  >=1/4 healthz")
-    for run in runs:
-        if not run["requests"]:
-            click.echo(f"{run['name']:24} no request finished in {duration} s; use a longer --duration")
-            continue
-        ratio = run["rps"] / trivial if trivial else 0.0
-        click.echo(f"{run['name']:24} {run['rps']:8,.0f} {run['p50']:8.1f} {run['p95']:8.1f} {run['errors']:7} "
-                   f"{ratio:9.2f}  {'yes' if run['p95'] < 50 else 'NO':8}  {'yes' if ratio >= 0.25 else 'NO'}")
+    print_rows(runs, trivial, duration)
+    if uncached:
+        click.echo(f"\nthe cached pages rendered on every request (VIEW_CACHE_ENABLED=0), "
+                   f"beside /healthz of that server: {uncached[0]['rps']:,.0f} req/s")
+        print_rows(uncached[1:], uncached[0]["rps"], duration)
     click.echo(f"role-play: {stepped:,} fresh plays advanced by {runs[4]['requests']:,} requests"
                + ("" if stepped >= runs[4]["requests"] else " (some requests hit an already-answered step)"))
     engine.dispose()

@@ -32,7 +32,9 @@ PASSWORD = "load-password"
 @click.option("--requests", "count", default=20, show_default=True, type=int)
 @click.option("--top", default=25, show_default=True, type=int, help="Functions to list.")
 @click.option("--explain", is_flag=True, help="Print the plans of the five slowest statements.")
-def main(path, database_url, email, count, top, explain):
+@click.option("--sort", default="cumulative", show_default=True, type=click.Choice(["cumulative", "tottime"]),
+              help="Order functions by time including or excluding what they call.")
+def main(path, database_url, email, count, top, explain, sort):
     """Print SQL timings and a cProfile summary of GET PATH."""
     import sqlalchemy as sa
 
@@ -88,7 +90,7 @@ def main(path, database_url, email, count, top, explain):
         client.get(path)
     profiler.disable()
     click.echo(f"\n{count} × GET {path}: {(time.perf_counter() - started) * 1000 / count:.1f} ms each under cProfile")
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(top)
+    pstats.Stats(profiler).sort_stats(sort).print_stats(top)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,26 @@ def test_saving_keeps_answers_without_submitting(client, login_as):
     assert saved.state == "in_progress" and all(i.response for i in saved.items)
 
 
+def test_a_save_stores_what_the_full_attempt_would_read(client, login_as):
+    """Saving reads the form through a narrow answer sheet; every type is stored as the items themselves read it."""
+    from werkzeug.datastructures import MultiDict
+
+    from app.quiz.forms import responses_from_form
+    from app.services import quiz_attempts
+
+    quiz = make_quiz()
+    login_as("learner")
+    attempt = start(client, quiz)
+    data = form_data(attempt, perfect_responses(attempt)) | {"action": "save"}
+    expected = responses_from_form(attempt.items, MultiDict(data))
+    assert {i.question.type for i in attempt.items} >= {"multichoice", "multiple_answer", "matching", "shortanswer"}
+    assert responses_from_form(quiz_attempts.answer_sheet(attempt.id), MultiDict(data)) == expected
+    assert client.post(f"/quiz/attempt/{attempt.id}", data=data).status_code == 302
+    db.session.expire_all()
+    assert {i.id: i.response for i in db.session.get(Attempt, attempt.id).items} == expected
+    assert "Your answers are saved." in client.get(f"/quiz/attempt/{attempt.id}").get_data(as_text=True)
+
+
 def test_another_learner_gets_404_everywhere(client, auth):
     """Another learner's attempt, review and practice answer 404."""
     quiz = make_quiz()

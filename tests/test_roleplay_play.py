@@ -118,6 +118,22 @@ def test_every_step_is_saved_and_a_repeat_does_not_advance(app, synced):
         plays.submit_step(play, 5, choice=0)
 
 
+def test_a_step_stamps_only_its_learners_cached_pages(app, synced):
+    """A step is two plain statements; they name the learner, so only that learner's cached pages change."""
+    from app import view_cache
+
+    learner, other = make_user(), make_user()
+    play = plays.start_play(learner, BUDGET)
+    db.session.commit()
+    site, before = view_cache.read_stamps([learner.id, other.id])
+    outcome = plays.submit_step(play, 0, choice=0)
+    site_after, after = view_cache.read_stamps([learner.id, other.id])
+    assert after == {learner.id: before[learner.id] + 1, other.id: before[other.id]} and site_after == site
+    saved = db.session.get(PlayStep, outcome.step.id)
+    assert (saved.play_id, saved.index, saved.choice_index, saved.next_node) == (play.id, 0, 0, "probe")
+    assert saved.score == outcome.step.score and saved.created_at == db.session.get(Play, play.id).updated_at
+
+
 def test_bad_answers_are_refused(app, synced):
     """A choice out of range or an empty typed line is a ValidationError and saves nothing."""
     play = plays.start_play(make_user(), BUDGET)

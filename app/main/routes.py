@@ -2,10 +2,19 @@
 
 from flask import jsonify, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
+from app import view_cache
 from app.authz import public, signed_in
 from app.main import bp
+from app.models.people import Role
+from app.models.types import utcnow
 from app.services import home as home_service
+from app.services import mentoring
+
+#: Roles whose whole home page depends only on their own records, their mentees' and shared content
+#: (admins and trainers see organisation-wide counts and queues, so theirs is rendered each time).
+CACHED_HOME_ROLES = (Role.LEARNER.value, Role.MENTOR.value)
 
 
 @bp.route("/")
@@ -21,8 +30,15 @@ def index():
 @signed_in
 def home():
     """Show the home page for the user's role."""
-    view = home_service.build_home(current_user)
-    return render_template(f"main/home_{current_user.role}.html", home=view)
+    def render() -> str:
+        return render_template("main/_home_body.html", home=home_service.build_home(current_user))
+
+    if current_user.role not in CACHED_HOME_ROLES:
+        return render_template("main/home.html", body=Markup(render()))
+    mentees = mentoring.active_mentee_ids(current_user) if current_user.role == Role.MENTOR.value else ()
+    # Due dates and "continue" cards depend on the date, so the hour is part of the key.
+    key = view_cache.fragment_key("home", current_user, utcnow().strftime("%Y%m%d%H"), others=mentees)
+    return render_template("main/home.html", body=view_cache.fragment(key, render))
 
 
 @bp.route("/healthz")

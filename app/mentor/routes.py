@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import view_cache
 from app.authz import allow, signed_in
 from app.i18n import dimension_label
 from app.mentor import bp
@@ -54,9 +55,19 @@ def _back(default: str):
 def index():
     """List the mentor's mentees with progress, trends, assignments and flags."""
     sort = request.args.get("sort", "flags")
-    page = mentoring.build_mentor_page(current_user, utcnow(), sort if sort in mentoring.SORT_KEYS else "flags")
-    return render_template("mentor/index.html", page=page, sort=sort, now=utcnow(), charts=dashboard_charts(page),
-                           labels=labels())
+    sort = sort if sort in mentoring.SORT_KEYS else "flags"
+    now = utcnow()
+    mentoring.ensure_ranked(now)  # may store this period's standings, which the key below must already see
+
+    def render() -> str:
+        page = mentoring.build_mentor_page(current_user, now, sort)
+        return render_template("mentor/_index_content.html", page=page, sort=sort, now=now,
+                               charts=dashboard_charts(page), labels=labels())
+
+    # Time-window figures ("3 days ago", last 30 days) roll over with the hour; data changes show at once.
+    key = view_cache.fragment_key("mentor-index", current_user, sort, now.strftime("%Y%m%d%H"),
+                                  others=mentoring.active_mentee_ids(current_user))
+    return render_template("mentor/index.html", content=view_cache.fragment(key, render))
 
 
 @bp.route("/mentees/<int:mentee_id>")

@@ -9,3 +9,4 @@ from app.models.roleplay import Objection, Play, PlayStep, Scenario, ScenarioBeh
 from app.models.api import ApiToken  # noqa: F401
 from app.models.xapi import XapiStatement  # noqa: F401
 from app.models import experiments  # noqa: F401,E402
+from app.models.views import ViewStamp  # noqa: F401

@@ -22,10 +22,10 @@ from app.services.quiz_stats import DISCRIMINATION_MIN, FACILITY_RANGE, quiz_sta
 STAFF = (Role.TRAINER, Role.ADMIN)
 
 
-def _or_404(getter, *args):
+def _or_404(getter, *args, **kwargs):
     """Call a service getter; NotFound becomes 404 and Forbidden 403."""
     try:
-        return getter(*args)
+        return getter(*args, **kwargs)
     except NotFound:
         abort(404)
     except Forbidden:
@@ -85,16 +85,14 @@ def start(quiz_id):
 @signed_in
 def attempt(attempt_id):
     """Show an open attempt; POST saves answers or submits them."""
+    if request.method == "POST" and request.form.get("action") == "save":
+        return _save_answers(attempt_id)
     attempt = _or_404(quiz_attempts.get_attempt, attempt_id, current_user)
     if attempt.user_id != current_user.id:
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
     attempt = quiz_attempts.finish_overdue(attempt, current_user)
     if request.method == "POST":
         responses = responses_from_form(attempt.items, request.form) if attempt.is_open else None
-        if request.form.get("action") == "save":
-            if quiz_attempts.save_responses(attempt, current_user, responses or {}):
-                flash(_("Your answers are saved."), "success")
-            return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
         try:
             quiz_attempts.submit_attempt(attempt.id, current_user, request.form.get("token", ""), responses)
         except Conflict as error:
@@ -104,6 +102,26 @@ def attempt(attempt_id):
     if not attempt.is_open:
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
     return render_template("quiz/attempt.html", attempt=attempt, now=utcnow(), form=EmptyForm())
+
+
+def _save_answers(attempt_id: int):
+    """Store the posted answers of an open attempt and come back to it.
+
+    Reads the attempt's row and one narrow list of its items' question types and
+    answer ids, not the items, questions and answers as objects.
+    """
+    attempt = _or_404(quiz_attempts.get_attempt, attempt_id, current_user, load_items=False)
+    if attempt.user_id != current_user.id:
+        return redirect(url_for("quiz.review", attempt_id=attempt_id))
+    attempt = quiz_attempts.finish_overdue(attempt, current_user)
+    responses = None
+    if attempt.is_open:
+        responses = responses_from_form(quiz_attempts.answer_sheet(attempt_id), request.form)
+    # Translated before the save: its commit expires the user, whose locale would be read again.
+    saved = _("Your answers are saved.")
+    if quiz_attempts.save_responses(attempt, current_user, responses or {}):
+        flash(saved, "success")
+    return redirect(url_for("quiz.attempt", attempt_id=attempt_id))
 
 
 @bp.route("/attempt/<int:attempt_id>/review")

@@ -35,10 +35,15 @@ class StartForm(FlaskForm):
 
 
 class StepForm(FlaskForm):
-    """One answer: a picked choice or a typed line, for step number ``step``."""
+    """One answer: a picked choice or a typed line, for step number ``step``.
 
-    step = IntegerField(validators=[InputRequired(), NumberRange(min=0)])
-    choice = IntegerField(validators=[Optional(), NumberRange(min=0)])
+    ``step`` and ``choice`` have labels of their own (never shown): a field
+    without one has WTForms translate its name, which loads WTForms' message
+    catalogue from disk once per request.
+    """
+
+    step = IntegerField("Step", validators=[InputRequired(), NumberRange(min=0)])
+    choice = IntegerField("Choice", validators=[Optional(), NumberRange(min=0)])
     text = TextAreaField(_l("Your answer"), validators=[Optional(), Length(max=MAX_TEXT)])
 
 

@@ -25,6 +25,8 @@ from app.models.types import utcnow
 from app.services.errors import Forbidden, NotFound
 
 STAFF_ROLES = (Role.TRAINER.value, Role.ADMIN.value)
+#: Roles that read a lesson of a course they are not enrolled on as a preview: no enrolment, no progress.
+PREVIEW_ROLES = (Role.MENTOR.value, Role.TRAINER.value, Role.ADMIN.value)
 
 
 # --- the quiz area, when it is installed ------------------------------------------
@@ -513,6 +515,7 @@ class LessonPage:
     lessons: list[Lesson]
     done: bool
     done_keys: set[str]
+    preview: bool = False  # read by staff not enrolled on the course: nothing was recorded
 
     @property
     def previous(self) -> Optional[Lesson]:
@@ -547,8 +550,34 @@ def _visit_lesson(user: User, slug: str, key: str) -> tuple[Course, Lesson, Enro
     return course, lesson, enrolment, now
 
 
+def _preview_lesson(user: User, slug: str, key: str) -> Optional[LessonPage]:
+    """Return the lesson as a preview when ``user`` is staff and not enrolled on the course, else None.
+
+    Mentors open lessons from their mentees' timelines, trainers and admins
+    from anywhere: reading must not enrol them or record progress. The tier
+    lock is a learner's path, so it does not hide a preview. Writes nothing.
+    """
+    if user.role not in PREVIEW_ROLES:
+        return None
+    course = get_course(slug, include_unpublished=is_staff(user))
+    if find_enrolment(user.id, course.id) is not None:
+        return None
+    lessons = current_lessons(course)
+    lesson = next((l for l in lessons if l.key == key), None)
+    if lesson is None:
+        raise NotFound("lesson")
+    keys = done_keys(user.id, course.id)
+    return LessonPage(course=course, lesson=lesson, lessons=lessons, done=key in keys, done_keys=keys, preview=True)
+
+
 def open_lesson(user: User, slug: str, key: str) -> LessonPage:
-    """Open a lesson of a course's current version: enrol if needed and remember it as the last lesson."""
+    """Open a lesson of a course's current version: enrol if needed and remember it as the last lesson.
+
+    Staff not enrolled on the course get a preview instead (see ``_preview_lesson``).
+    """
+    preview = _preview_lesson(user, slug, key)
+    if preview is not None:
+        return preview
     course, lesson, enrolment, now = _visit_lesson(user, slug, key)
     if _find_progress(user.id, lesson.id) is None:
         _insert_once(

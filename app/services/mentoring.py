@@ -505,6 +505,16 @@ def active_pairings_of(mentor: User) -> list[MentorPairing]:
     )
 
 
+def active_mentee_ids(mentor: User) -> list[tuple[int, datetime]]:
+    """Return (id, created_at) of the mentor's active mentees, by id: what a cache key needs of them."""
+    return [tuple(row) for row in db.session.execute(
+        sa.select(User.id, User.created_at)
+        .join(MentorPairing, MentorPairing.mentee_id == User.id)
+        .where(MentorPairing.mentor_id == mentor.id, MentorPairing.ended_on.is_(None))
+        .order_by(User.id)
+    )]
+
+
 def _pairing_start(pairing: MentorPairing) -> datetime:
     """Return the pairing's start as an aware datetime."""
     from datetime import timezone
@@ -922,7 +932,7 @@ def mark_read(user: User, message_id: Optional[int], now: datetime) -> int:
         ) is None:
             raise NotFound("message")
         stmt = stmt.where(InboxMessage.id == message_id)
-    changed = db.session.execute(stmt.values(read_at=now)).rowcount
+    changed = db.session.execute(stmt.values(read_at=now).execution_options(view_stamps=(user.id,))).rowcount
     db.session.commit()
     return changed
 

@@ -13,11 +13,12 @@ branches compare the running raw points per dimension, this step's included.
 import importlib
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from flask import current_app
 
 from app import signals
@@ -100,7 +101,7 @@ def _take_turns(user_id: int) -> None:
     """
     db.session.execute(
         sa.update(User).where(User.id == user_id).values(active=User.active)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, view_stamps=(user_id,))
     )
 
 
@@ -122,9 +123,16 @@ def start_play(user, slug: str, restart: bool = False) -> Play:
     return play
 
 
+# Built once: the loader options cost more to build for each request than the query costs to run.
+_PLAY_BY_ID = (
+    sa.select(Play).where(Play.id == sa.bindparam("play_id"))
+    .options(joinedload(Play.version), joinedload(Play.scenario))
+)
+
+
 def get_play(play_id: int) -> Play:
-    """Return a play or raise NotFound (callers check who may see it)."""
-    play = db.session.get(Play, play_id, options=[joinedload(Play.version), joinedload(Play.scenario)])
+    """Return a play with its scenario and version, or raise NotFound (callers check who may see it)."""
+    play = db.session.scalar(_PLAY_BY_ID, {"play_id": play_id})
     if play is None:
         raise NotFound("play")
     return play
@@ -145,6 +153,22 @@ def choice_order(play: Play, node: Node) -> list:
 def current_node(play: Play) -> Node:
     """Return the node the play stands at."""
     return play_definition(play).nodes[play.current_node]
+
+
+# submit_step's statements, built once: building them for each step costs more than running them.
+_ADVANCE_COLUMNS = ("step_count", "current_node", "updated_at")
+_ADVANCE_PLAY = (
+    sa.update(Play).where(Play.id == sa.bindparam("play_id"))
+    .values({key: sa.bindparam(f"new_{key}") for key in _ADVANCE_COLUMNS})
+    .execution_options(synchronize_session=False)
+)
+_FINISH_PLAY = (
+    sa.update(Play).where(Play.id == sa.bindparam("play_id"))
+    .values({key: sa.bindparam(f"new_{key}")
+             for key in (*_ADVANCE_COLUMNS, "scores", "score", "outcome", "status", "finished_at")})
+    .execution_options(synchronize_session=False)
+)
+_INSERT_STEP = sa.insert(PlayStep.__table__).returning(PlayStep.__table__.c.id)
 
 
 @dataclass
@@ -280,25 +304,30 @@ def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Opti
             for score in db.session.scalars(sa.select(PlayStep.score).where(PlayStep.play_id == play.id))
         )
     answer = evaluate_answer(scenario, node, totals, choice=choice, text=text, classifier=classifier)
-    step = PlayStep(
-        index=index, node=node.key, customer=node.customer, kind=answer.kind, choice_index=answer.choice_index,
-        text=answer.text, label=answer.label, confidence=answer.confidence, features=answer.features,
-        technique=answer.technique, score=answer.score, possible=answer.possible, feedback=answer.feedback,
-        next_node=answer.next_node,
-    )
     # Read now: the commit expires the objects, and signals should not reload them.
     user_id, play_id, slug = play.user_id, play.id, play.scenario.slug
-    play.step_count = index + 1
-    play.current_node = step.next_node
-    play.updated_at = utcnow()
-    step.play_id = play_id
-    ending = scenario.nodes[step.next_node]
+    now = utcnow()
+    row = dict(
+        play_id=play_id, index=index, node=node.key, customer=node.customer, kind=answer.kind,
+        choice_index=answer.choice_index, text=answer.text, label=answer.label, confidence=answer.confidence,
+        features=answer.features, technique=answer.technique, score=answer.score, possible=answer.possible,
+        feedback=answer.feedback, next_node=answer.next_node, created_at=now,
+    )
+    step = PlayStep(**row)  # never added to the session: the INSERT below saves it
+    changes = {"step_count": index + 1, "current_node": answer.next_node, "updated_at": now}
+    ending = scenario.nodes[answer.next_node]
+    if ending.is_ending:
+        earlier = db.session.execute(
+            sa.select(PlayStep.score, PlayStep.possible).where(PlayStep.play_id == play_id)).all()
+        changes.update(_finish(play, ending, [*earlier, step], now))
+    # Two plain statements instead of a unit-of-work flush of the new step and the changed play, which
+    # costs several times more. The play's row is written first, so a concurrent submit of the same step
+    # waits for this one's commit and then fails on the step's unique (play_id, index).
     try:
-        db.session.add(step)
-        if ending.is_ending:
-            db.session.flush()
-            _finish(play, ending, db.session.scalars(sa.select(PlayStep).where(PlayStep.play_id == play.id)).all())
-        finished, outcome, score = play.is_finished, play.outcome, play.score
+        db.session.execute(_FINISH_PLAY if "status" in changes else _ADVANCE_PLAY,
+                           {"play_id": play_id, **{f"new_{key}": value for key, value in changes.items()}},
+                           execution_options={"view_stamps": (user_id,)})
+        step.id = db.session.scalar(_INSERT_STEP, row, execution_options={"view_stamps": ()})
         db.session.commit()
     except sa.exc.IntegrityError:
         # Another request saved this step first (a double submit): show that one.
@@ -308,11 +337,13 @@ def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Opti
         if existing is None:
             raise
         return StepOutcome(existing, duplicate=True, finished=play.is_finished)
+    make_transient_to_detached(step)  # the row just saved, outside the session (which did not load it)
+    finished = changes.get("status") == PLAY_FINISHED
     app = current_app._get_current_object()
     signals.play_step_saved.send(app, user_id=user_id, play_id=play_id, scenario_slug=slug)
     if finished:
-        signals.play_finished.send(app, user_id=user_id, play_id=play_id, scenario_slug=slug, outcome=outcome,
-                                   score=score)
+        signals.play_finished.send(app, user_id=user_id, play_id=play_id, scenario_slug=slug,
+                                   outcome=changes["outcome"], score=changes["score"])
     return StepOutcome(step, duplicate=False, finished=finished)
 
 
@@ -329,14 +360,19 @@ def dimension_scores(steps: Iterable[PlayStep], rubric: Iterable[str]) -> dict:
             for dim in rubric if offered.get(dim)}
 
 
-def _finish(play: Play, ending: Node, steps: list[PlayStep]) -> None:
-    """Close a play at an ending: outcome, per-dimension and overall score."""
+def _finish(play: Play, ending: Node, steps: list, now: datetime) -> dict:
+    """Return the columns that close a play at an ending: outcome, per-dimension and overall score.
+
+    ``steps`` are all the play's steps, the last one included (anything with ``score`` and ``possible``).
+    """
     scores = dimension_scores(steps, play.version.rubric)
-    play.scores = scores
-    play.score = round(sum(scores.values()) / len(scores), 4) if scores else (1.0 if ending.end == "won" else 0.0)
-    play.outcome = ending.end
-    play.status = PLAY_FINISHED
-    play.finished_at = utcnow()
+    return {
+        "scores": scores,
+        "score": round(sum(scores.values()) / len(scores), 4) if scores else (1.0 if ending.end == "won" else 0.0),
+        "outcome": ending.end,
+        "status": PLAY_FINISHED,
+        "finished_at": now,
+    }
 
 
 # --- reading results (used by mentor, library and insights areas) -------------------------

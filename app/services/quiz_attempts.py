@@ -4,6 +4,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Optional
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from app import signals
 from app.authz import can_mentor
 from app.extensions import db
 from app.models.people import MentorPairing, Role, User
-from app.models.quiz import Attempt, AttemptItem, Question, QuestionTag, Quiz
+from app.models.quiz import Attempt, AttemptItem, Question, QuestionAnswer, QuestionTag, Quiz
 from app.models.types import utcnow
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.services.quiz_grading import grade
@@ -31,14 +32,16 @@ def get_quiz(quiz_id: int) -> Quiz:
     return quiz
 
 
+# Built once: building a query with its loader options costs more than running it.
+_ATTEMPT = sa.select(Attempt).where(Attempt.id == sa.bindparam("attempt_id"))
+_ATTEMPT_WITH_ITEMS = _ATTEMPT.options(
+    selectinload(Attempt.items).selectinload(AttemptItem.question).selectinload(Question.answers),
+)
+
+
 def get_attempt(attempt_id: int, viewer: User, *, load_items: bool = True) -> Attempt:
     """Return an attempt the viewer may see (their own, or as mentor/trainer), else NotFound."""
-    query = sa.select(Attempt).where(Attempt.id == attempt_id)
-    if load_items:
-        query = query.options(
-            selectinload(Attempt.items).selectinload(AttemptItem.question).selectinload(Question.answers),
-        )
-    attempt = db.session.scalar(query)
+    attempt = db.session.scalar(_ATTEMPT_WITH_ITEMS if load_items else _ATTEMPT, {"attempt_id": attempt_id})
     if attempt is None:
         raise NotFound("attempt")
     if attempt.user_id != viewer.id:
@@ -47,6 +50,55 @@ def get_attempt(attempt_id: int, viewer: User, *, load_items: bool = True) -> At
         if not can_view_learner(viewer, attempt.user_id):
             raise NotFound("attempt")
     return attempt
+
+
+@dataclass(frozen=True)
+class SheetAnswer:
+    """What reading a posted answer needs of a question's answer: its id and text (matching pairs need text)."""
+
+    id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SheetQuestion:
+    """What reading a posted answer needs of a question: its type and answers."""
+
+    type: str
+    answers: tuple
+
+
+@dataclass(frozen=True)
+class SheetItem:
+    """An attempt item as ``responses_from_form`` reads it, without the ORM objects behind it."""
+
+    id: int
+    question: SheetQuestion
+
+
+# Built once: constructing the query costs more than running it.
+_ANSWER_SHEET = (
+    sa.select(AttemptItem.id, Question.type, QuestionAnswer.id, QuestionAnswer.text)
+    .join(Question, Question.id == AttemptItem.question_id)
+    .outerjoin(QuestionAnswer, QuestionAnswer.question_id == Question.id)
+    .where(AttemptItem.attempt_id == sa.bindparam("attempt_id"))
+    .order_by(AttemptItem.position, QuestionAnswer.position, QuestionAnswer.id)
+)
+
+
+def answer_sheet(attempt_id: int) -> list[SheetItem]:
+    """Return an attempt's items with their questions' types and answer ids, in page order, in one narrow query.
+
+    Saving answers needs no more than this; loading the attempt's items,
+    questions and answers as objects costs several times the whole save.
+    """
+    rows = db.session.execute(_ANSWER_SHEET, {"attempt_id": attempt_id}).all()
+    items: list[SheetItem] = []
+    for item_id, group in groupby(rows, key=lambda row: row[0]):
+        group = list(group)
+        answers = tuple(SheetAnswer(answer_id, text) for _, _, answer_id, text in group if answer_id is not None)
+        items.append(SheetItem(item_id, SheetQuestion(group[0][1], answers)))
+    return items
 
 
 def counted_attempts(quiz: Quiz, user: User) -> list[Attempt]:
@@ -192,6 +244,16 @@ def _in_time(attempt: Attempt, now: datetime) -> bool:
     return attempt.deadline is None or now <= attempt.deadline
 
 
+# One executemany for all answers, built once. Only items of the attempt are written: an id of another
+# attempt's item changes nothing. Loaded items are not updated in memory (the commit expires them).
+_ITEMS = AttemptItem.__table__
+_SAVE_RESPONSE = (
+    sa.update(_ITEMS).where(_ITEMS.c.id == sa.bindparam("item_id"), _ITEMS.c.attempt_id == sa.bindparam("of_attempt"))
+    .values(response=sa.bindparam("new_response"), saved_at=sa.bindparam("new_saved_at"))
+    .execution_options(view_stamps=())
+)
+
+
 def save_responses(attempt: Attempt, user: User, responses: dict[int, dict], now: Optional[datetime] = None) -> bool:
     """Store responses of an open attempt; after the deadline nothing is stored. Return True when saved."""
     now = now or utcnow()
@@ -204,15 +266,15 @@ def save_responses(attempt: Attempt, user: User, responses: dict[int, dict], now
     # and checks it is still open, so a save never rewrites the answers of a graded attempt.
     still_open = db.session.execute(
         sa.update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "in_progress")
-        .values(state="in_progress").execution_options(synchronize_session=False)
+        .values(state="in_progress").execution_options(synchronize_session=False, view_stamps=())
     ).rowcount
     if not still_open:
         db.session.rollback()
         return False
-    rows = [{"id": item.id, "response": responses[item.id], "saved_at": now}
-            for item in attempt.items if item.id in responses]
+    rows = [{"item_id": item_id, "of_attempt": attempt.id, "new_response": response, "new_saved_at": now}
+            for item_id, response in responses.items()]
     if rows:
-        db.session.execute(sa.update(AttemptItem), rows)
+        db.session.execute(_SAVE_RESPONSE, rows)
     db.session.commit()
     return True
 
@@ -256,7 +318,7 @@ def submit_attempt(attempt_id: int, user: User, token: str, responses: Optional[
         .where(Attempt.id == attempt_id, Attempt.user_id == user.id, Attempt.state == "in_progress",
                Attempt.submit_token == token)
         .values(state="needs_grading", submitted_at=now, open_key=None)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, view_stamps=(user.id,))
     ).rowcount
     if claimed != 1:
         db.session.rollback()
@@ -282,7 +344,7 @@ def submit_attempt(attempt_id: int, user: User, token: str, responses: Optional[
         rows.append({"id": item.id, "response": response, "fraction": result.fraction,
                      "needs_grading": item.question.type == "essay"})
     # One executemany for all items, so the statement count does not grow with the quiz.
-    db.session.execute(sa.update(AttemptItem), rows)
+    db.session.execute(sa.update(AttemptItem).execution_options(view_stamps=()), rows)
     if not any(r["needs_grading"] for r in rows):
         _finish(attempt, [r["fraction"] for r in rows], [i.question.is_graded for i in attempt.items], now)
     event = _finished_event(attempt)

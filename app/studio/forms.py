@@ -240,6 +240,9 @@ class NodeForm(FlaskForm):
     feedback_need_payoff = TextAreaField("need_payoff", validators=[Optional(), Length(max=1000)])
     feedback_other = TextAreaField("other", validators=[Optional(), Length(max=1000)])
     feedback_default = TextAreaField("default", validators=[Optional(), Length(max=1000)])
+    # Labels whose points are explicitly none ("scores: {label: {}}", as Twee routes into an unscored passage
+    # give): such an entry stops the fall-back to "default", so a blank field must keep it, not drop it.
+    no_points = HiddenField()
     hint = StringField(_l("Hint shown in the text box"), validators=[Optional(), Length(max=200)])
     ft_branches = FieldList(FormField(FreeTextBranchRow), min_entries=0)
     outcome = StringField(_l("Outcome"), validators=[Optional(), Length(max=80)],
@@ -269,6 +272,8 @@ class NodeForm(FlaskForm):
             feedback = {label: feedback for label in self.expect.data}
         feedback = feedback if isinstance(feedback, dict) else {}
         scores = ft.get("scores") if isinstance(ft.get("scores"), dict) else {}
+        self.no_points.data = " ".join(label for label in ROUTE_LABELS
+                                       if isinstance(scores.get(label), dict) and not scores[label])
         for label in ROUTE_LABELS:
             getattr(self, f"route_{label}").data = str(routes.get(label) or "")
             getattr(self, f"feedback_{label}").data = str(feedback.get(label) or "")
@@ -292,6 +297,7 @@ class NodeForm(FlaskForm):
 
     def set_choices(self, node_keys: list, rubric: list) -> None:
         """Fill the selects with the draft's node keys and rubric (values not among them stay visible)."""
+        self._node_keys, self._rubric = list(node_keys), list(rubric)
         none = [SelectChoice("", "—")]
         for row in self.choices:
             row.next.choices = none + _with_current(node_keys, row.next.data)
@@ -303,10 +309,26 @@ class NodeForm(FlaskForm):
             field = getattr(self, f"route_{label}")
             field.choices = none + _with_current(node_keys, field.data)
 
+    def branch_template(self, rows) -> Form:
+        """Return an empty branch row for the list ``rows``, named with the index ``__index__``.
+
+        The page keeps it in a <template> for the "Add branch" button, which
+        copies it with the next free index: the names are those the list parses.
+        """
+        row_class = FreeTextBranchRow if rows is self.ft_branches else BranchRow
+        row = row_class(prefix=f"{rows.name}-__index__-", data={"op": ">="})
+        _set_branch_choices(row, getattr(self, "_node_keys", []), getattr(self, "_rubric", []))
+        return row
+
+    def no_points_labels(self) -> set:
+        """Return the labels loaded with an explicitly empty points entry."""
+        return set(split_keys(self.no_points.data)) & set(ROUTE_LABELS)
+
     def label_points(self) -> dict:
-        """Return {label: points} of the per-label points fields that are filled."""
+        """Return {label: points} of the filled per-label points fields ({} for a blank "no points" one)."""
+        empty = self.no_points_labels()
         return {label: parse_score(getattr(self, f"points_{label}").data) for label in ROUTE_LABELS
-                if (getattr(self, f"points_{label}").data or "").strip()}
+                if (getattr(self, f"points_{label}").data or "").strip() or label in empty}
 
     def to_node(self) -> dict:
         """Return the node in the draft shape."""
