@@ -39,7 +39,7 @@ from typing import Callable, Iterable, Optional
 import sqlalchemy as sa
 import sqlalchemy.dialects.postgresql
 import sqlalchemy.dialects.sqlite
-from flask import current_app, g, render_template, request
+from flask import current_app, g, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_caching import Cache
@@ -177,16 +177,32 @@ def user_scope(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def user_scope_of(user_id_column):
+    """Return the SQL expression of :func:`user_scope` for a column of user ids (to join their stamps)."""
+    return sa.literal("user:") + sa.cast(user_id_column, sa.String)
+
+
+_UPSERTS: dict = {}
+
+
+def _upsert(dialect: str):
+    """Return the prebuilt "add one to this stamp, creating it at 1" statement of a dialect (None: no upsert)."""
+    if dialect not in _UPSERTS:
+        table = ViewStamp.__table__
+        insert = {"sqlite": sa.dialects.sqlite.insert, "postgresql": sa.dialects.postgresql.insert}.get(dialect)
+        _UPSERTS[dialect] = None if insert is None else insert(table).values(
+            scope=sa.bindparam("scope"), stamp=1).on_conflict_do_update(
+            index_elements=[table.c.scope], set_={"stamp": table.c.stamp + 1})
+    return _UPSERTS[dialect]
+
+
 def _raise(connection, scopes: list[str]) -> None:
-    """Add one to each named stamp, creating missing ones, in one statement (rows locked in ``scopes`` order)."""
-    table = ViewStamp.__table__
-    dialect = connection.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        insert = sa.dialects.sqlite.insert if dialect == "sqlite" else sa.dialects.postgresql.insert
-        statement = insert(table).values([{"scope": scope, "stamp": 1} for scope in scopes])
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=[table.c.scope], set_={"stamp": table.c.stamp + 1}))
+    """Add one to each named stamp, creating missing ones, one row after another in ``scopes`` order."""
+    upsert = _upsert(connection.dialect.name)
+    if upsert is not None:
+        connection.execute(upsert, [{"scope": scope} for scope in scopes])
         return
+    table = ViewStamp.__table__
     for scope in scopes:
         if not connection.execute(
                 sa.update(table).where(table.c.scope == scope).values(stamp=table.c.stamp + 1)).rowcount:
@@ -201,13 +217,14 @@ def _after_rollback(session, previous_transaction) -> None:
 
 # --- reading fragments --------------------------------------------------------------------------------
 
+_READ_STAMPS = sa.select(ViewStamp.__table__.c.scope, ViewStamp.__table__.c.stamp).where(
+    ViewStamp.__table__.c.scope.in_(sa.bindparam("scopes", expanding=True)))
+
+
 def read_stamps(user_ids: Iterable[int] = ()) -> tuple[int, dict[int, int]]:
     """Return the site stamp and {user id: stamp} in one query (0 for a stamp never raised)."""
     ids = list(user_ids)
-    table = ViewStamp.__table__
-    rows = db.session.connection().execute(
-        sa.select(table.c.scope, table.c.stamp).where(table.c.scope.in_([SITE, *map(user_scope, ids)]))
-    ).all()
+    rows = db.session.connection().execute(_READ_STAMPS, {"scopes": [SITE, *map(user_scope, ids)]}).all()
     found = dict(rows)
     return found.get(SITE, 0), {uid: found.get(user_scope(uid), 0) for uid in ids}
 
@@ -222,15 +239,14 @@ def state_key(user_id: int, created_at, stamp: int) -> str:
     return f"{user_id}.{created_at.timestamp() if created_at else 0:.6f}.{stamp}"
 
 
-def fragment_key(name: str, user: User, *parts, others: Iterable[tuple[int, object]] = ()) -> str:
+def fragment_key(name: str, user: User, *parts, others: Iterable[tuple[int, object, int]] = ()) -> str:
     """Return the cache key of fragment ``name`` as ``user`` sees it, in their language, today.
 
-    ``others`` are (id, created_at) of further users the fragment shows (a
-    mentor's mentees): their stamps become part of the key too.
+    ``others`` are (id, created_at, stamp) of further users the fragment shows
+    (a mentor's mentees, read with their stamps in the same query as their ids).
     """
-    people = [(user.id, user.created_at), *others]
-    site, stamps = read_stamps(uid for uid, _ in people)
-    states = [state_key(uid, created, stamps[uid]) for uid, created in people]
+    site, stamps = read_stamps([user.id])
+    states = [state_key(user.id, user.created_at, stamps[user.id])] + [state_key(*other) for other in others]
     raw = "|".join(str(p) for p in (name, site, get_locale(), utcnow().date(), *states, *parts))
     return name + ":" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
@@ -241,13 +257,38 @@ def fragment(key: str, render: Callable[[], str]) -> Markup:
     CSRF tokens rendered inside are stored as a placeholder and replaced by
     this request's token on the way out.
     """
-    html: Optional[str] = cache.get(key) if current_app.config.get("VIEW_CACHE_ENABLED", True) else None
+    enabled = current_app.config.get("VIEW_CACHE_ENABLED", True)
+    html: Optional[str] = _cache_call(cache.get, key) if enabled else None
     if html is None:
         html = _render_with_placeholder(render)
-        cache.set(key, html)
+        if enabled:
+            _cache_call(cache.set, key, html)
     if _CSRF_PLACEHOLDER in html:
         html = html.replace(_CSRF_PLACEHOLDER, generate_csrf())
     return Markup(html)
+
+
+def page(key: str, template: str, **context) -> Markup:
+    """Return a whole cached page: ``template`` rendered with ``context``, whose values are fragments.
+
+    The page adds the layout (head, navigation, footer) around fragments cached
+    under the same ``key``, so it holds nothing the key does not cover. A
+    flash message waiting in the session is shown once, by a real render, so
+    the cache is passed by then.
+    """
+    if session.get("_flashes"):
+        return Markup(render_template(template, **{name: fragment(key, value) for name, value in context.items()}))
+    return fragment("page-" + key, lambda: render_template(
+        template, **{name: fragment(key, value) for name, value in context.items()}))
+
+
+def _cache_call(method, *args):
+    """Call a cache method; a cache backend that fails (Redis down) costs a render, never the page."""
+    try:
+        return method(*args)
+    except Exception as error:  # noqa: BLE001 - any backend's error: the page is rendered instead
+        current_app.logger.warning("page cache unavailable: %s", error)
+        return None
 
 
 def _render_with_placeholder(render: Callable[[], str]) -> str:

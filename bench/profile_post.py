@@ -2,11 +2,13 @@
 
 The counterpart of bench/profile_page.py for the writes bench/load.py measures.
 Signs in with the test client (CSRF off unless ``--csrf``) as one of
-bench/seed_large.py's accounts, sends the POST a few times to warm up, then prints each SQL statement
-of one request with its time (in the order run) and the functions that took the
-most cumulative time over ``--requests`` requests (after timing as many without
-the profiler). It writes to the database,
-so run it on a copy of the seeded file.
+bench/seed_large.py's accounts, sends the POST a few times to warm up, then
+prints each SQL statement of one request with its time (in the order run), the
+wall and CPU time per request over ``--requests`` requests, and the functions
+that took the most time over as many more under cProfile (``--save`` also
+writes the raw profile for pstats). Like wrk in bench/load.py, every request
+carries the same session cookie. It writes to the database, so run it on a
+copy of the seeded file.
 
 TARGET is one of:
 

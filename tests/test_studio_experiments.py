@@ -10,6 +10,7 @@ from app.extensions import db
 from app.ml import spin
 from app.models.experiments import ExperimentAssignment
 from app.models.roleplay import Play, Scenario
+from app.models.types import utcnow
 from app.services import experiments
 from tests.factories import make_team, make_user
 from tests.factories_roleplay import BUDGET, SPIN_EN, sync_fixture_scenarios, use_small_corpus
@@ -58,17 +59,34 @@ def test_random_split_is_stable_and_roughly_balanced():
     assert 0.35 < share_a < 0.65  # a 200-draw binomial leaves this band with probability ~2e-5
 
 
-def test_team_split_follows_teams():
-    """Team A sees A, team B sees B, anyone else sees A; a move to another team moves the learner."""
+def move(user, team) -> None:
+    """Put a learner in another team (None: in no team)."""
+    user.team = team
+    db.session.commit()
+
+
+def stored_variants(experiment) -> dict[int, str]:
+    """Return {user id: stored variant} of a test."""
+    return dict(db.session.execute(sa.select(ExperimentAssignment.user_id, ExperimentAssignment.variant).where(
+        ExperimentAssignment.experiment_id == experiment.id)).all())
+
+
+def test_team_split_stores_the_team_at_first_contact():
+    """Team A sees A, team B sees B, anyone else sees A; the first contact's team is stored and a move keeps it."""
     trainer = make_user("trainer")
     north, south, other = make_team("North"), make_team("South"), make_team("Other")
     experiment = make_experiment(trainer, scenario(BUDGET), scenario(VARIANT_B), "team", [north], [south])
     n, s, o, none = make_user(team=north), make_user(team=south), make_user(team=other), make_user()
     assert [variant_of(u, experiment) for u in (n, s, o, none)] == ["a", "b", "a", "a"]
-    n.team = south
-    db.session.commit()
-    assert variant_of(n, experiment) == "b"
-    assert db.session.scalar(sa.select(sa.func.count(ExperimentAssignment.id))) == 0
+    assert stored_variants(experiment) == {n.id: "a", s.id: "b"}  # learners in neither team are not stored
+    move(n, south)
+    move(s, None)
+    assert variant_of(n, experiment) == "a" and variant_of(s, experiment) == "b"
+    move(none, south)  # never stored: their first contact inside a team is now
+    assert variant_of(none, experiment) == "b"
+    assert stored_variants(experiment) == {n.id: "a", s.id: "b", none.id: "b"}
+    experiments.stop_experiment(experiment)
+    assert experiments.variant_redirects(n) == {}
 
 
 def test_staff_are_not_split():
@@ -95,12 +113,42 @@ def test_concurrent_first_contact_makes_one_row(monkeypatch):
         return None if len(calls) == 1 else real_find(experiment_id, user_id)
 
     monkeypatch.setattr(experiments, "find_assignment", find_late)
-    assert experiments.assign(experiment, learner.id) == theirs
+    assert experiments.assign(experiment, learner) == theirs
     assert len(calls) == 2
     rows = db.session.scalars(sa.select(ExperimentAssignment).where(ExperimentAssignment.user_id == learner.id)).all()
     assert [r.variant for r in rows] == [theirs]
     monkeypatch.undo()
     assert variant_of(learner, experiment) == theirs
+
+
+def test_concurrent_first_contact_with_a_team_split_makes_one_row(monkeypatch):
+    """Another request stores the learner's team variant between our look-up and our insert: one row, theirs.
+
+    Theirs is B: the learner was in team B when that request read their team and
+    was moved to team A before ours did.
+    """
+    north, south = make_team("North"), make_team("South")
+    experiment = make_experiment(make_user("trainer"), scenario(BUDGET), scenario(VARIANT_B), "team", [north],
+                                 [south])
+    learner = make_user(team=north)
+    real_find = experiments.find_assignment
+    calls = []
+
+    def find_late(experiment_id, user_id):
+        calls.append(1)
+        if len(calls) == 1:
+            with db.engine.begin() as other_request:
+                other_request.execute(sa.insert(ExperimentAssignment).values(
+                    experiment_id=experiment_id, user_id=user_id, variant="b", assigned_at=utcnow()))
+            return None
+        return real_find(experiment_id, user_id)
+
+    monkeypatch.setattr(experiments, "find_assignment", find_late)
+    assert variant_of(learner, experiment) == "b"
+    assert len(calls) == 2
+    monkeypatch.undo()
+    assert stored_variants(experiment) == {learner.id: "b"}
+    assert variant_of(learner, experiment) == "b"
 
 
 def test_a_scenario_takes_part_in_one_running_test():
@@ -148,6 +196,27 @@ def test_learner_in_no_team_sees_variant_a(client, login_as):
     listing = client.get("/roleplay/").get_data(as_text=True)
     assert f'/roleplay/s/{BUDGET}"' in listing and f'/roleplay/s/{VARIANT_B}"' not in listing
     assert client.get(f"/roleplay/s/{VARIANT_B}").headers["Location"].endswith(f"/roleplay/s/{BUDGET}")
+
+
+def test_learner_who_changes_team_keeps_their_variant_over_http(client, login_as):
+    """A learner on team A's side sees A, moves to team B's side, and still sees and can start only A."""
+    north, south = make_team("North"), make_team("South")
+    make_experiment(make_user("trainer"), scenario(BUDGET), scenario(VARIANT_B), "team", [north], [south])
+    learner = login_as("learner", team=north)
+    listing = client.get("/roleplay/").get_data(as_text=True)
+    assert f'/roleplay/s/{BUDGET}"' in listing and f'/roleplay/s/{VARIANT_B}"' not in listing
+    move(learner, south)
+    listing = client.get("/roleplay/").get_data(as_text=True)
+    assert f'/roleplay/s/{BUDGET}"' in listing and f'/roleplay/s/{VARIANT_B}"' not in listing
+    response = client.get(f"/roleplay/s/{VARIANT_B}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/roleplay/s/{BUDGET}")
+    response = client.post(f"/roleplay/s/{VARIANT_B}/play")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/roleplay/s/{BUDGET}")
+    assert db.session.scalar(sa.select(sa.func.count(Play.id)).where(Play.user_id == learner.id)) == 0
+    response = client.post(f"/roleplay/s/{BUDGET}/play")
+    assert re.search(r"/roleplay/play/\d+$", response.headers["Location"])
+    plays = db.session.scalars(sa.select(Play).where(Play.user_id == learner.id)).all()
+    assert [p.scenario.slug for p in plays] == [BUDGET]
 
 
 def test_random_split_is_assigned_at_first_contact_over_http(client, login_as):
@@ -229,6 +298,56 @@ def test_results_from_planted_plays():
     assert results.won.leader == "a" and results.won.significant
     assert results.score.leader == "a" and results.score.significant
     assert not results.too_small
+
+
+def test_results_count_a_team_changer_under_their_first_variant():
+    """A learner stored on A who moves to team B's side counts under A, with their plays of A."""
+    north, south = make_team("North"), make_team("South")
+    a_scenario, b_scenario = scenario(BUDGET), scenario(VARIANT_B)
+    experiment = make_experiment(make_user("trainer"), a_scenario, b_scenario, "team", [north], [south])
+    mover, stayer = make_user(team=north), make_user(team=south)
+    for learner in (mover, stayer):
+        variant_of(learner, experiment)
+    plant_play(mover, a_scenario, "won", 0.9)
+    move(mover, south)
+    plant_play(mover, a_scenario, "lost", 0.2)  # a second play of A after the move: a play, not the first
+    plant_play(stayer, b_scenario, "lost", 0.3)
+    results = experiments.experiment_results(experiment)
+    assert (results.a.assigned, results.a.learners, results.a.plays, results.a.finished) == (1, 1, 2, 2)
+    assert (results.a.won, results.a.scores) == (1, [0.9])
+    assert (results.b.assigned, results.b.learners, results.b.plays) == (1, 1, 1)
+    assert (results.b.won, results.b.scores) == (0, [0.3])
+
+
+def test_results_fall_back_to_the_current_team_without_a_stored_variant():
+    """Learners without a stored row (a test started before rows were stored) count under their current team.
+
+    Beside them, a stored learner who changed team counts under the stored
+    variant, even once in no team; unstored learners outside the teams, and
+    staff in the teams, are not counted.
+    """
+    north, south = make_team("North"), make_team("South")
+    a_scenario, b_scenario = scenario(BUDGET), scenario(VARIANT_B)
+    experiment = make_experiment(make_user("trainer"), a_scenario, b_scenario, "team", [north], [south])
+    stored = make_user(team=north)
+    variant_of(stored, experiment)
+    old_north, old_moved, left = make_user(team=north), make_user(team=north), make_user(team=south)
+    trainer_in_north = make_user("trainer", team=north)
+    plant_play(stored, a_scenario, "won", 1.0)
+    plant_play(old_north, a_scenario, "lost", 0.4)
+    plant_play(old_moved, a_scenario, "won", 0.8)  # not counted: they are in team South now
+    plant_play(left, b_scenario, "won", 0.7)  # not counted: they left every team
+    plant_play(trainer_in_north, a_scenario, "won", 1.0)
+    move(old_moved, south)
+    plant_play(old_moved, b_scenario, "won", 0.6)
+    move(left, None)
+    move(stored, None)
+    assert stored_variants(experiment) == {stored.id: "a"}
+    results = experiments.experiment_results(experiment)
+    assert (results.a.assigned, results.a.learners, results.a.plays) == (2, 2, 2)
+    assert sorted(results.a.scores) == [0.4, 1.0] and results.a.won == 1
+    assert (results.b.assigned, results.b.learners, results.b.plays) == (1, 1, 1)
+    assert results.b.scores == [0.6] and results.b.won == 1
 
 
 def test_small_samples_produce_the_warning(client, login_as):

@@ -202,3 +202,32 @@ def test_a_change_on_one_instance_shows_on_the_others_cached_page(app, database_
         with second.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_cache_backend_that_is_down_costs_a_render_not_the_page(database_url, tmp_path):
+    """With Redis configured but unreachable, the home page renders as usual (and says the cache is down in the log)."""
+    broken = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "MODEL_DIR": str(tmp_path / "models-c"),
+                         "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": "redis://127.0.0.1:9/0"})
+    try:
+        with broken.app_context():
+            user = make_user(name="Still Served")
+            email = user.email
+        client = broken.test_client()
+        client.post("/auth/login", data={"email": email, "password": PASSWORD})
+        for _ in range(2):
+            assert "Still Served" in text(client.get("/home"))
+    finally:
+        with broken.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_waiting_flash_message_is_shown_once_on_a_cached_page(client, login_as):
+    """A whole cached page is passed by while a message waits, so it shows on the next page and only there."""
+    login_as("learner")
+    first = text(client.get("/home"))
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Your path has started")]
+    assert "Your path has started" in text(client.get("/home"))
+    again = text(client.get("/home"))
+    assert "Your path has started" not in again and again == first

@@ -35,10 +35,10 @@ def home():
 
     if current_user.role not in CACHED_HOME_ROLES:
         return render_template("main/home.html", body=Markup(render()))
-    mentees = mentoring.active_mentee_ids(current_user) if current_user.role == Role.MENTOR.value else ()
+    mentees = mentoring.active_mentee_stamps(current_user) if current_user.role == Role.MENTOR.value else ()
     # Due dates and "continue" cards depend on the date, so the hour is part of the key.
     key = view_cache.fragment_key("home", current_user, utcnow().strftime("%Y%m%d%H"), others=mentees)
-    return render_template("main/home.html", body=view_cache.fragment(key, render))
+    return view_cache.page(key, "main/home.html", body=render)
 
 
 @bp.route("/healthz")

@@ -66,8 +66,8 @@ def index():
 
     # Time-window figures ("3 days ago", last 30 days) roll over with the hour; data changes show at once.
     key = view_cache.fragment_key("mentor-index", current_user, sort, now.strftime("%Y%m%d%H"),
-                                  others=mentoring.active_mentee_ids(current_user))
-    return render_template("mentor/index.html", content=view_cache.fragment(key, render))
+                                  others=mentoring.active_mentee_stamps(current_user))
+    return view_cache.page(key, "mentor/index.html", content=render)
 
 
 @bp.route("/mentees/<int:mentee_id>")

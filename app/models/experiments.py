@@ -63,7 +63,7 @@ class Experiment(db.Model):
 
 
 class ExperimentTeam(db.Model):
-    """A team whose learners see one variant of a team-split test."""
+    """A team whose learners get one variant of a team-split test (the team they are in at first contact)."""
 
     __table_args__ = (sa.UniqueConstraint("experiment_id", "team_id"),)
 
@@ -79,7 +79,11 @@ class ExperimentTeam(db.Model):
 
 
 class ExperimentAssignment(db.Model):
-    """The variant a learner was given at first contact with a random-split test (one row per learner)."""
+    """The variant a learner was given at first contact with a test (one row per learner); it holds until the end.
+
+    A random split draws it; a team split takes the learner's team's variant
+    at that moment, so a later change of team does not move the learner.
+    """
 
     __table_args__ = (sa.UniqueConstraint("experiment_id", "user_id"),)
 

@@ -1,14 +1,19 @@
 """Script A/B tests: create, split learners between two scenarios, compare the results, stop.
 
 Only learners take part; trainers, admins and mentors always see both
-variants. A random split draws a learner's variant at first contact (the
-scenario list or a scenario page) and stores it, one row per test and learner;
-a team split follows the learner's current team, and learners in neither team
-see variant A and are not counted.
+variants. A learner's variant is fixed at first contact (the scenario list or a
+scenario page while the test runs) and stored, one row per test and learner: a
+random split draws it, a team split takes the variant of the team the learner
+is in at that moment. The stored variant holds until the test stops, so a
+learner who changes team keeps the script they started with. Learners in
+neither team of a team split get no row: they see variant A and are not
+counted.
 
 Results are read per learner, on each learner's first finished play of their
 variant during the test (later plays are practice on a known script), as
-quiz statistics read first attempts. Won rates are compared with a
+quiz statistics read first attempts. A team-split learner without a row (the
+test started before team splits stored variants, or they have not opened the
+scenarios yet) counts under their current team. Won rates are compared with a
 two-proportion z-test, or Fisher's exact test when an expected cell count is
 under five; mean scores with Welch's t-test.
 """
@@ -175,33 +180,46 @@ def _draw(experiment: Experiment, user_id: int) -> str:
 
 
 def find_assignment(experiment_id: int, user_id: int) -> Optional[ExperimentAssignment]:
-    """Return a learner's stored variant of a random-split test, if any."""
+    """Return a learner's stored variant of a test, if any."""
     return db.session.scalar(sa.select(ExperimentAssignment).where(
         ExperimentAssignment.experiment_id == experiment_id, ExperimentAssignment.user_id == user_id))
 
 
-def assign(experiment: Experiment, user_id: int) -> str:
-    """Return a learner's variant of a random-split test, drawing and storing it at first contact."""
-    variant = _store_assignment(experiment, user_id)
+def assign(experiment: Experiment, user: User) -> Optional[str]:
+    """Return a learner's variant of a test, storing it at first contact.
+
+    None for a learner in neither team of a team split, who is not stored (and sees variant A).
+    """
+    variant = _store_assignment(experiment, user)
     db.session.commit()
     return variant
 
 
-def _store_assignment(experiment: Experiment, user_id: int) -> str:
-    """Insert a learner's drawn variant in a savepoint (no commit) and return the stored variant.
+def _first_variant(experiment: Experiment, user: User) -> Optional[str]:
+    """Return the variant a learner gets at first contact: drawn, or their current team's (None for neither team)."""
+    if experiment.split == SPLIT_TEAM:
+        return team_variant(experiment, user.team_id)
+    return _draw(experiment, user.id)
 
-    Two first contacts at once both try to insert; the unique constraint lets
-    one win and the other reads the winner's row.
+
+def _store_assignment(experiment: Experiment, user: User) -> Optional[str]:
+    """Insert a learner's first variant in a savepoint (no commit) and return the stored variant.
+
+    Returns None, storing nothing, for a learner in neither team of a team
+    split. Two first contacts at once both try to insert; the unique
+    constraint lets one win and the other reads the winner's row.
     """
-    found = find_assignment(experiment.id, user_id)
+    found = find_assignment(experiment.id, user.id)
     if found is not None:
         return found.variant
-    variant = _draw(experiment, user_id)
+    variant = _first_variant(experiment, user)
+    if variant is None:
+        return None
     try:
         with db.session.begin_nested():
-            db.session.add(ExperimentAssignment(experiment_id=experiment.id, user_id=user_id, variant=variant))
+            db.session.add(ExperimentAssignment(experiment_id=experiment.id, user_id=user.id, variant=variant))
     except sa.exc.IntegrityError:
-        found = find_assignment(experiment.id, user_id)
+        found = find_assignment(experiment.id, user.id)
         if found is None:
             raise
         return found.variant
@@ -219,6 +237,7 @@ def team_variant(experiment: Experiment, team_id: Optional[int]) -> Optional[str
 def variant_redirects(user: User) -> dict[str, str]:
     """Return {slug the learner must not see: slug of their variant} over the running tests.
 
+    Stores the learner's variant of each running test at first contact.
     Empty for trainers, admins and mentors, and for tests whose two scenarios
     are not both published.
     """
@@ -233,18 +252,17 @@ def variant_redirects(user: User) -> dict[str, str]:
         return {}
     stored = dict(db.session.execute(sa.select(ExperimentAssignment.experiment_id, ExperimentAssignment.variant).where(
         ExperimentAssignment.user_id == user.id,
-        ExperimentAssignment.experiment_id.in_([e.id for e in running if e.split == SPLIT_RANDOM]))).all())
-    redirects, drawn = {}, False
+        ExperimentAssignment.experiment_id.in_([e.id for e in running]))).all())
+    redirects, new_rows = {}, False
     for e in running:
-        if e.split == SPLIT_TEAM:
-            variant = team_variant(e, user.team_id) or "a"
-        elif e.id in stored:
-            variant = stored[e.id]
-        else:
-            variant, drawn = _store_assignment(e, user.id), True
+        variant = stored.get(e.id)
+        if variant is None:
+            variant = _store_assignment(e, user)
+            new_rows = new_rows or variant is not None
+        variant = variant or "a"
         own, other = (e.variant_a, e.variant_b) if variant == "a" else (e.variant_b, e.variant_a)
         redirects[other.slug] = own.slug
-    if drawn:
+    if new_rows:
         db.session.commit()
     return redirects
 
@@ -364,17 +382,26 @@ class ExperimentResults:
     too_small: bool
 
 
+def _unstored_team_members(experiment: Experiment) -> sa.Select:
+    """Select (user_id, variant) of the learners in a team split's teams who have no stored variant, by current team.
+
+    Tests started before team splits stored variants have such learners, and
+    any test has them until each learner first opens the scenarios.
+    """
+    stored = sa.select(ExperimentAssignment.id).where(
+        ExperimentAssignment.experiment_id == experiment.id, ExperimentAssignment.user_id == User.id).correlate(User)
+    return sa.select(User.id.label("user_id"), ExperimentTeam.variant.label("variant")) \
+        .join(ExperimentTeam, ExperimentTeam.team_id == User.team_id) \
+        .where(ExperimentTeam.experiment_id == experiment.id, User.role == Role.LEARNER.value, ~stored.exists())
+
+
 def experiment_results(experiment: Experiment) -> ExperimentResults:
     """Compute a test's results in two queries, whatever the number of plays."""
     variant_of_scenario = {experiment.variant_a_id: "a", experiment.variant_b_id: "b"}
+    group = sa.select(ExperimentAssignment.user_id.label("user_id"), ExperimentAssignment.variant.label("variant")) \
+        .where(ExperimentAssignment.experiment_id == experiment.id)
     if experiment.split == SPLIT_TEAM:
-        group = sa.select(User.id.label("user_id"), ExperimentTeam.variant.label("variant")) \
-            .join(ExperimentTeam, ExperimentTeam.team_id == User.team_id) \
-            .where(ExperimentTeam.experiment_id == experiment.id, User.role == Role.LEARNER.value)
-    else:
-        group = sa.select(ExperimentAssignment.user_id.label("user_id"),
-                          ExperimentAssignment.variant.label("variant")) \
-            .where(ExperimentAssignment.experiment_id == experiment.id)
+        group = group.union_all(_unstored_team_members(experiment))
     group = group.subquery()
     assigned = dict(db.session.execute(
         sa.select(group.c.variant, sa.func.count()).group_by(group.c.variant)).all())
@@ -393,7 +420,7 @@ def experiment_results(experiment: Experiment) -> ExperimentResults:
     for r in rows:
         variant = variant_of_scenario[r.scenario_id]
         if variant != r.variant:
-            continue  # a play of the other variant (before the test, or by a learner who changed team)
+            continue  # the other variant: played before joining a team, or unstored and changed team since
         v = results[variant]
         v.plays += 1
         seen.setdefault((variant, r.user_id), True)

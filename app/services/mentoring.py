@@ -384,6 +384,11 @@ def rank_period(period: rules.Period, replace: bool = True) -> int:
     return len(rows)
 
 
+# Whether each of the two flag periods has standings: an index seek per period, not a scan of their rows.
+_RANKED_FLAGS = sa.select(sa.exists().where(PeriodStanding.period == sa.bindparam("first")),
+                          sa.exists().where(PeriodStanding.period == sa.bindparam("second")))
+
+
 def flag_periods(now: datetime) -> list[rules.Period]:
     """Return the two complete periods the bottom-10 % rule compares (monthly unless configured weekly)."""
     return rules.PERIODS[current_app.config.get("MENTOR_FLAG_PERIOD", "month")](now, 2)
@@ -399,9 +404,8 @@ def ensure_ranked(now: datetime) -> None:
     replica, a locked SQLite file) unless there is something new to rank.
     """
     periods = flag_periods(now)
-    labels = [p.label for p in periods]
-    ranked = set(db.session.scalars(sa.select(PeriodStanding.period).where(PeriodStanding.period.in_(labels)).distinct()))
-    missing = [p for p in periods if p.label not in ranked]
+    flags = db.session.connection().execute(_RANKED_FLAGS, {"first": periods[0].label, "second": periods[1].label}).one()
+    missing = [p for p, ranked in zip(periods, flags) if not ranked]
     if not missing:
         return
     try:
@@ -505,14 +509,27 @@ def active_pairings_of(mentor: User) -> list[MentorPairing]:
     )
 
 
-def active_mentee_ids(mentor: User) -> list[tuple[int, datetime]]:
-    """Return (id, created_at) of the mentor's active mentees, by id: what a cache key needs of them."""
-    return [tuple(row) for row in db.session.execute(
-        sa.select(User.id, User.created_at)
-        .join(MentorPairing, MentorPairing.mentee_id == User.id)
-        .where(MentorPairing.mentor_id == mentor.id, MentorPairing.ended_on.is_(None))
-        .order_by(User.id)
-    )]
+def active_mentee_stamps(mentor: User) -> list[tuple[int, datetime, int]]:
+    """Return (id, created_at, view stamp) of the mentor's active mentees, by id, in one prebuilt query.
+
+    What a cache key of a page showing all of them needs (app/view_cache.py).
+    """
+    global _MENTEE_STAMPS
+    if _MENTEE_STAMPS is None:
+        from app.models.views import ViewStamp
+        from app.view_cache import user_scope_of
+
+        _MENTEE_STAMPS = (
+            sa.select(User.id, User.created_at, sa.func.coalesce(ViewStamp.stamp, 0))
+            .join(MentorPairing, MentorPairing.mentee_id == User.id)
+            .outerjoin(ViewStamp, ViewStamp.scope == user_scope_of(User.id))
+            .where(MentorPairing.mentor_id == sa.bindparam("mentor_id"), MentorPairing.ended_on.is_(None))
+            .order_by(User.id)
+        )
+    return [tuple(row) for row in db.session.connection().execute(_MENTEE_STAMPS, {"mentor_id": mentor.id})]
+
+
+_MENTEE_STAMPS = None
 
 
 def _pairing_start(pairing: MentorPairing) -> datetime:

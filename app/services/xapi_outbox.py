@@ -11,6 +11,8 @@ from functools import wraps
 from typing import Iterable, Iterator, Optional
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql  # noqa: F401 - sa.dialects.postgresql.insert
+import sqlalchemy.dialects.sqlite  # noqa: F401 - sa.dialects.sqlite.insert
 from flask import current_app
 
 from app import signals
@@ -23,25 +25,36 @@ def record(statements: Iterable[dict], user_id: Optional[int] = None) -> int:
     """Store the statements not in the outbox yet and commit; return how many were new.
 
     Ids are derived from the events, so a repeated signal (or a backfill, or two
-    instances racing) stores each statement once. ``user_id`` is kept beside the
-    statements for look-ups.
+    instances racing) stores each statement once: the INSERT skips ids already
+    stored (``ON CONFLICT DO NOTHING``), in one statement whatever their number.
+    ``user_id`` is kept beside the statements for look-ups.
     """
     statements = {s["id"]: s for s in statements}
     if not statements:
         return 0
+    rows = [{"statement_id": statement["id"], "user_id": user_id, "verb": statement["verb"]["id"],
+             "activity_id": statement["object"]["id"], "statement": statement,
+             "occurred_at": datetime.fromisoformat(statement["timestamp"])}
+            for statement in statements.values()]
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sa.dialects.sqlite.insert if dialect == "sqlite" else sa.dialects.postgresql.insert
+        statement = insert(XapiStatement).on_conflict_do_nothing(index_elements=["statement_id"])
+        new = len(db.session.execute(statement.returning(XapiStatement.statement_id), rows).all())
+        db.session.commit()
+        return new
+    return _record_checked(rows)
+
+
+def _record_checked(rows: list[dict]) -> int:
+    """Store the rows whose ids are not stored yet on a database without ON CONFLICT; commit."""
     for attempt in range(2):
         existing = set(db.session.scalars(
-            sa.select(XapiStatement.statement_id).where(XapiStatement.statement_id.in_(list(statements)))
+            sa.select(XapiStatement.statement_id).where(XapiStatement.statement_id.in_([r["statement_id"] for r in rows]))
         ))
-        new = [s for sid, s in statements.items() if sid not in existing]
+        new = [r for r in rows if r["statement_id"] not in existing]
         if new:
-            # One executemany INSERT, whatever the number of statements (a quiz yields one per question).
-            db.session.execute(sa.insert(XapiStatement), [
-                {"statement_id": statement["id"], "user_id": user_id, "verb": statement["verb"]["id"],
-                 "activity_id": statement["object"]["id"], "statement": statement,
-                 "occurred_at": datetime.fromisoformat(statement["timestamp"])}
-                for statement in new
-            ])
+            db.session.execute(sa.insert(XapiStatement), new)
         try:
             db.session.commit()
             return len(new)
