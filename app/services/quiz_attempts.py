@@ -254,6 +254,13 @@ _SAVE_RESPONSE = (
 )
 
 
+_ATTEMPTS = Attempt.__table__
+_STILL_OPEN = (
+    sa.update(_ATTEMPTS).where(_ATTEMPTS.c.id == sa.bindparam("attempt"), _ATTEMPTS.c.state == "in_progress")
+    .values(state="in_progress").execution_options(view_stamps=())
+)
+
+
 def save_responses(attempt: Attempt, user: User, responses: dict[int, dict], now: Optional[datetime] = None) -> bool:
     """Store responses of an open attempt; after the deadline nothing is stored. Return True when saved."""
     now = now or utcnow()
@@ -264,10 +271,7 @@ def save_responses(attempt: Attempt, user: User, responses: dict[int, dict], now
     # ``attempt`` may be stale: a submit in another request can grade it after it was read. This
     # conditional no-op UPDATE locks the attempt's row (the database on SQLite) until the commit
     # and checks it is still open, so a save never rewrites the answers of a graded attempt.
-    still_open = db.session.execute(
-        sa.update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "in_progress")
-        .values(state="in_progress").execution_options(synchronize_session=False, view_stamps=())
-    ).rowcount
+    still_open = db.session.execute(_STILL_OPEN, {"attempt": attempt.id}).rowcount
     if not still_open:
         db.session.rollback()
         return False
