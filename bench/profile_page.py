@@ -21,6 +21,7 @@ import click
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from sql_timer import record_statements  # noqa: E402 - bench/, the folder of this script
 
 PASSWORD = "load-password"
 
@@ -36,24 +37,12 @@ PASSWORD = "load-password"
               help="Order functions by time including or excluding what they call.")
 def main(path, database_url, email, count, top, explain, sort):
     """Print SQL timings and a cProfile summary of GET PATH."""
-    import sqlalchemy as sa
-
     os.environ.update(DATABASE_URL=database_url, SECRET_KEY="profile-only", REHEARSE_CONFIG="development")
     from app import create_app
     from app.extensions import db
 
     app = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
-    statements: list[tuple[float, str, object]] = []
-
-    with app.app_context():
-        @sa.event.listens_for(db.engine, "before_cursor_execute")
-        def _start(conn, cursor, statement, parameters, context, executemany):
-            conn.info.setdefault("started", []).append(time.perf_counter())
-
-        @sa.event.listens_for(db.engine, "after_cursor_execute")
-        def _stop(conn, cursor, statement, parameters, context, executemany):
-            started = conn.info["started"].pop()
-            statements.append(((time.perf_counter() - started) * 1000, statement, parameters))
+    statements = record_statements(app)
 
     client = app.test_client()
     response = client.post("/auth/login", data={"email": email, "password": PASSWORD})

@@ -38,6 +38,7 @@ import click
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from sql_timer import record_statements  # noqa: E402 - bench/, the folder of this script
 
 PASSWORD = "load-password"
 
@@ -101,17 +102,7 @@ def main(target, database_url, email, pairs, count, top, sort, csrf, save_to):
     from app.extensions import db
 
     app = create_app({"WTF_CSRF_ENABLED": csrf, "RATELIMIT_ENABLED": False})
-    statements: list[tuple[float, str]] = []
-
-    with app.app_context():
-        @sa.event.listens_for(db.engine, "before_cursor_execute")
-        def _start(conn, cursor, statement, parameters, context, executemany):
-            conn.info.setdefault("started", []).append(time.perf_counter())
-
-        @sa.event.listens_for(db.engine, "after_cursor_execute")
-        def _stop(conn, cursor, statement, parameters, context, executemany):
-            started = conn.info["started"].pop()
-            statements.append(((time.perf_counter() - started) * 1000, statement))
+    statements = record_statements(app)
 
     client = app.test_client()
     token: dict = {}
@@ -155,7 +146,7 @@ def main(target, database_url, email, pairs, count, top, sort, csrf, save_to):
     total = (time.perf_counter() - started) * 1000
     click.echo(f"one POST {target} {fields}: {total:.1f} ms, {len(statements)} statements, "
                f"{sum(s[0] for s in statements):.1f} ms in SQL")
-    for ms, statement in statements:
+    for ms, statement, _ in statements:
         click.echo(f"{ms:8.2f} ms  {' '.join(statement.split())[:220]}")
     started, cpu = time.perf_counter(), time.process_time()
     for _ in range(count):
