@@ -1,7 +1,9 @@
 """Events one area announces and others react to (assignment status, certificates, xAPI).
 
 Senders call ``signal.send(current_app._get_current_object(), **fields)`` after
-their commit; receivers must not commit the sender's session half-way.
+their commit; receivers must not commit the sender's session half-way. The one
+exception, ``play_step_saving``, is sent inside the sender's transaction so that
+what its receivers add commits (or rolls back) with the step.
 """
 
 from blinker import Namespace
@@ -14,6 +16,9 @@ lesson_completed = _signals.signal("lesson-completed")
 course_completed = _signals.signal("course-completed")
 #: A quiz attempt was graded (or its essays were): user_id, quiz_id, attempt_id, score (0..1), passed.
 quiz_attempt_finished = _signals.signal("quiz-attempt-finished")
+#: A role-play step is being saved, before its commit: play (with its scenario), user_id and step (the
+#: play_step row's columns, its id included). Receivers add rows to the same transaction and never commit.
+play_step_saving = _signals.signal("play-step-saving")
 #: A role-play step was saved: user_id, play_id, scenario_slug.
 play_step_saved = _signals.signal("play-step-saved")
 #: A role-play reached an ending: user_id, play_id, scenario_slug, outcome, score (0..1).

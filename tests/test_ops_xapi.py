@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from app import signals
 from app.extensions import db
 from app.models.xapi import XapiStatement
-from app.services import library, xapi
+from app.models.roleplay import Play, PlayStep
+from app.services import library, plays, xapi
 from app.services import quiz_attempts as qa
 from tests.factories import make_user
 from tests.factories_library import make_course
@@ -148,13 +149,14 @@ def test_a_role_play_gives_a_statement_per_step_and_one_for_the_ending(app, vali
 
 
 def test_each_step_stores_its_own_statement_and_the_ending_brings_back_a_missed_one(app):
-    """A step adds its 'answered' (the start once); a step whose receiver did not run is stored at the ending."""
+    """A step adds its 'answered' (the start once); a step whose statements were not built is stored at the ending."""
     use_small_corpus(app)
     sync_fixture_scenarios()
     learner = make_user()
-    play = play_through(learner, BUDGET, WIN[:1])
+    with signals.play_step_saved.muted():  # the statements go in with the step's own commit, not after it
+        play = play_through(learner, BUDGET, WIN[:1])
     assert [s["verb"]["display"]["en-US"] for s in outbox()] == ["attempted", "answered"]
-    with signals.play_step_saved.muted():  # as if the outbox receiver had failed on this step
+    with signals.play_step_saving.muted():  # as if building this step's statements had failed
         play_through(learner, BUDGET, WIN[1:2], restart=False)
     assert len(outbox()) == 2
     play_through(learner, BUDGET, WIN[2:], restart=False)
@@ -163,6 +165,31 @@ def test_each_step_stores_its_own_statement_and_the_ending_brings_back_a_missed_
     answered = [s for s in stored if s["verb"]["id"] == VERB + "answered"]
     steps = [s["result"]["extensions"][f"{BASE}/extensions/step"] for s in answered]
     assert sorted(steps) == [0, 1, 2] and len(stored) == 5
+
+
+def test_a_step_and_its_statements_commit_or_roll_back_together(app):
+    """The 'answered' row is in the step's own transaction: when that transaction fails, neither is kept."""
+    use_small_corpus(app)
+    sync_fixture_scenarios()
+    learner = make_user()
+    play = plays.start_play(learner, BUDGET)
+    seen = []
+
+    def fail_the_commit(sender, **fields):
+        seen.append([s["verb"]["display"]["en-US"] for s in outbox()])  # staged, not committed yet
+        raise RuntimeError("the step's transaction fails here")
+
+    signals.play_step_saving.connect(fail_the_commit)  # connected after the outbox's receiver, so runs after it
+    try:
+        with pytest.raises(RuntimeError):
+            plays.submit_step(play, 0, choice=0)
+    finally:
+        signals.play_step_saving.disconnect(fail_the_commit)
+    db.session.rollback()
+    assert seen == [["attempted", "answered"]]
+    assert outbox() == [] and db.session.scalar(sa.select(sa.func.count()).select_from(PlayStep)) == 0
+    plays.submit_step(db.session.get(Play, play.id), 0, choice=0)
+    assert [s["verb"]["display"]["en-US"] for s in outbox()] == ["attempted", "answered"]
 
 
 def test_the_base_iri_is_configurable_and_ids_differ_between_organisations(app):

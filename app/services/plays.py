@@ -327,7 +327,8 @@ def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Opti
         db.session.execute(_FINISH_PLAY if "status" in changes else _ADVANCE_PLAY,
                            {"play_id": play_id, **{f"new_{key}": value for key, value in changes.items()}},
                            execution_options={"view_stamps": (user_id,)})
-        step.id = db.session.scalar(_INSERT_STEP, row, execution_options={"view_stamps": ()})
+        step.id = row["id"] = db.session.scalar(_INSERT_STEP, row, execution_options={"view_stamps": ()})
+        signals.play_step_saving.send(current_app._get_current_object(), play=play, user_id=user_id, step=row)
         db.session.commit()
     except sa.exc.IntegrityError:
         # Another request saved this step first (a double submit): show that one.

@@ -241,22 +241,20 @@ def quiz_statements(attempt_id: int) -> list[dict]:
 
 
 @functools.cache
-def _play_queries() -> tuple:
-    """Return (head, latest step) queries of a play, built once: they run on every role-play step."""
-    play, scenario, user, step = _table("play"), _table("scenario"), _table("user"), _table("play_step")
-    head = (
+def _play_head_query() -> sa.Select:
+    """Return the query of a play's head row (see ``_play_head``), built once."""
+    play, scenario, user = _table("play"), _table("scenario"), _table("user")
+    return (
         sa.select(play.c.id, play.c.started_at, play.c.finished_at, play.c.outcome, play.c.score, play.c.scores,
                   play.c.step_count, scenario.c.slug, scenario.c.lang, scenario.c.title, user.c.email, user.c.name)
         .join(scenario, scenario.c.id == play.c.scenario_id).join(user, user.c.id == play.c.user_id)
         .where(play.c.id == sa.bindparam("play_id"))
     )
-    latest = sa.select(step).where(step.c.play_id == sa.bindparam("play_id"), step.c.index == sa.bindparam("index"))
-    return head, latest
 
 
 def _play_head(play_id: int):
     """Return a play with its scenario and learner in one row, or None when any of them is gone."""
-    return db.session.execute(_play_queries()[0], {"play_id": play_id}).mappings().first()
+    return db.session.execute(_play_head_query(), {"play_id": play_id}).mappings().first()
 
 
 class _PlayStatements:
@@ -323,16 +321,15 @@ def play_statements(play_id: int) -> list[dict]:
     return [builder.started(), *(builder.step(row) for row in rows), *builder.finished()]
 
 
-def play_step_statements(play_id: int) -> list[dict]:
-    """Return 'attempted' for a play and 'answered' for its latest saved step (what one step adds).
+def new_step_statements(play, email: str, name: str, step) -> list[dict]:
+    """Return 'attempted' for a play and 'answered' for the step being saved, from what the caller holds.
 
-    The start comes along on every step so that it is stored with the first step
-    that gets through; ids make the repeats harmless.
+    ``play`` is the Play with its scenario loaded, ``step`` the play_step row's
+    columns (its id included); nothing is read. The start comes along on every
+    step so that it is stored with the first one; ids make the repeats harmless.
     """
-    head = _play_head(play_id)
-    if head is None or not head["step_count"]:
-        return []
+    scenario = play.scenario
+    head = {"id": play.id, "started_at": play.started_at, "finished_at": None, "slug": scenario.slug,
+            "lang": scenario.lang, "title": scenario.title, "email": email, "name": name}
     builder = _PlayStatements(base_iri(), head)
-    latest = {"play_id": play_id, "index": head["step_count"] - 1}
-    row = db.session.execute(_play_queries()[1], latest).mappings().first()
-    return [builder.started()] + ([builder.step(row)] if row is not None else [])
+    return [builder.started(), builder.step(step)]

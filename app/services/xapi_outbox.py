@@ -1,6 +1,7 @@
 """Keep every learning record in the xAPI outbox: signal receivers, backfill and export.
 
-Receivers run right after the sender's commit and make their own commit; they
+Receivers run right after the sender's commit and make their own commit (a
+role-play step's statements go in with the step's own commit instead); they
 never touch the network, so a slow or dead LRS cannot slow or fail a learner's
 request. ``flask xapi push`` sends the outbox later (see ``lrs``). A receiver's
 failure is logged (raised in tests) and never breaks the sender.
@@ -17,6 +18,7 @@ from flask import current_app
 
 from app import signals
 from app.extensions import db
+from app.models.people import User
 from app.models.xapi import XapiStatement
 from app.services import xapi
 
@@ -29,41 +31,45 @@ def record(statements: Iterable[dict], user_id: Optional[int] = None) -> int:
     stored (``ON CONFLICT DO NOTHING``), in one statement whatever their number.
     ``user_id`` is kept beside the statements for look-ups.
     """
-    statements = {s["id"]: s for s in statements}
-    if not statements:
+    rows = _rows(statements, user_id)
+    if not rows:
         return 0
-    rows = [{"statement_id": statement["id"], "user_id": user_id, "verb": statement["verb"]["id"],
-             "activity_id": statement["object"]["id"], "statement": statement,
-             "occurred_at": datetime.fromisoformat(statement["timestamp"])}
-            for statement in statements.values()]
-    dialect = db.session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        insert = sa.dialects.sqlite.insert if dialect == "sqlite" else sa.dialects.postgresql.insert
-        statement = insert(XapiStatement).on_conflict_do_nothing(index_elements=["statement_id"])
-        new = len(db.session.execute(statement.returning(XapiStatement.statement_id), rows).all())
-        db.session.commit()
-        return new
-    return _record_checked(rows)
-
-
-def _record_checked(rows: list[dict]) -> int:
-    """Store the rows whose ids are not stored yet on a database without ON CONFLICT; commit."""
     for attempt in range(2):
-        existing = set(db.session.scalars(
-            sa.select(XapiStatement.statement_id).where(XapiStatement.statement_id.in_([r["statement_id"] for r in rows]))
-        ))
-        new = [r for r in rows if r["statement_id"] not in existing]
-        if new:
-            db.session.execute(sa.insert(XapiStatement), new)
+        new = _insert_new(rows)
         try:
             db.session.commit()
-            return len(new)
+            return new
         except sa.exc.IntegrityError:
-            # Another process stored one of them between our check and our insert: check again.
+            # Without ON CONFLICT, another process stored one of them between our check and our insert.
             db.session.rollback()
             if attempt:
                 raise
     return 0
+
+
+def _rows(statements: Iterable[dict], user_id: Optional[int]) -> list[dict]:
+    """Return the outbox rows of the statements, each id once."""
+    statements = {s["id"]: s for s in statements}
+    return [{"statement_id": statement["id"], "user_id": user_id, "verb": statement["verb"]["id"],
+             "activity_id": statement["object"]["id"], "statement": statement,
+             "occurred_at": datetime.fromisoformat(statement["timestamp"])}
+            for statement in statements.values()]
+
+
+def _insert_new(rows: list[dict]) -> int:
+    """Insert the rows whose ids are not stored yet, in the session's transaction; return how many."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sa.dialects.sqlite.insert if dialect == "sqlite" else sa.dialects.postgresql.insert
+        statement = insert(XapiStatement).on_conflict_do_nothing(index_elements=["statement_id"])
+        return len(db.session.execute(statement.returning(XapiStatement.statement_id), rows).all())
+    existing = set(db.session.scalars(
+        sa.select(XapiStatement.statement_id).where(XapiStatement.statement_id.in_([r["statement_id"] for r in rows]))
+    ))
+    new = [r for r in rows if r["statement_id"] not in existing]
+    if new:
+        db.session.execute(sa.insert(XapiStatement), new)
+    return len(new)
 
 
 def _guarded(receiver):
@@ -103,11 +109,22 @@ def on_quiz_attempt_finished(user_id=None, attempt_id=None, **_):
         record(xapi.quiz_statements(int(attempt_id)), user_id)
 
 
-@_guarded
-def on_play_step_saved(user_id=None, play_id=None, **_):
-    """Record the statement of the step just saved (and the play's start, stored once)."""
-    if play_id is not None:
-        record(xapi.play_step_statements(int(play_id)), user_id)
+def on_play_step_saving(sender, play=None, user_id=None, step=None, **_):
+    """Add the step's statement (and the play's start, stored once) to the step's own transaction.
+
+    A saved step therefore never lacks its statement, and the step costs no second
+    commit. Building the statements reads nothing; should it fail, the step is saved
+    without them (logged, raised in tests) and the ending records the whole play again.
+    """
+    try:
+        user = db.session.get(User, user_id)
+        statements = xapi.new_step_statements(play, user.email, user.name, step)
+    except Exception:
+        if current_app.testing:
+            raise
+        current_app.logger.exception("xapi: the statements of step %r of play %r failed", step.get("index"), play.id)
+        return
+    _insert_new(_rows(statements, user_id))
 
 
 @_guarded
@@ -122,7 +139,7 @@ def connect() -> None:
     signals.lesson_completed.connect(on_lesson_completed, weak=False)
     signals.course_completed.connect(on_course_completed, weak=False)
     signals.quiz_attempt_finished.connect(on_quiz_attempt_finished, weak=False)
-    signals.play_step_saved.connect(on_play_step_saved, weak=False)
+    signals.play_step_saving.connect(on_play_step_saving, weak=False)
     signals.play_finished.connect(on_play_finished, weak=False)
 
 
