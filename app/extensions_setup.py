@@ -64,11 +64,14 @@ def init_app(app) -> None:
 
     from app.models.people import User
 
+    # Built once: every signed-in request runs it, and Session.get builds its query anew each time.
+    user_by_id = sa.select(User).where(User.id == sa.bindparam("user_id"))
+
     @login_manager.user_loader
     def load_user(session_id: str):
         """Return the active user whose session id ("<id>:<token>") is current, or None."""
         user_id, _, token = session_id.partition(":")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.scalar(user_by_id, {"user_id": int(user_id)}) if user_id.isdigit() else None
         if user is None or not user.active or not hmac.compare_digest(token, user.session_token):
             return None
         return user

@@ -11,11 +11,13 @@ from app.models.mentoring import InboxMessage
 from app.models.people import User
 from app.models.quiz import AttemptItem
 from app.models.types import utcnow
-from app.services import library, quiz_attempts
+from app.models.xapi import XapiStatement
+from app.services import library, plays, quiz_attempts
 from tests.factories import PASSWORD, make_user
 from tests.factories_library import make_course
 from tests.factories_mentor import make_assignment, make_mentor_with_mentees
 from tests.factories_quiz import make_quiz, perfect_responses
+from tests.factories_roleplay import BUDGET, sync_fixture_scenarios, use_small_corpus
 from tests.test_ops_instances import Browser
 
 
@@ -97,6 +99,22 @@ def test_other_users_work_leaves_a_cached_page_alone(client, login_as):
     other.last_seen_at = utcnow()
     db.session.commit()
     assert stamps(user, other) + [view_cache.site_stamp()] == [before[0], before[1] + 2, before[2]]
+
+
+def test_a_quiz_save_and_a_role_play_step_leave_other_pages_cached(app):
+    """The two busiest writes: a saved answer shows on no cached page; a step (with its xAPI record) on the learner's."""
+    use_small_corpus(app)
+    sync_fixture_scenarios()
+    learner, other = make_user(), make_user()
+    attempt = quiz_attempts.start_attempt(make_quiz(), learner)
+    play = plays.start_play(learner, BUDGET)
+    site, before = view_cache.site_stamp(), stamps(learner, other)
+    assert quiz_attempts.save_responses(attempt, learner, perfect_responses(attempt))
+    db.session.commit()
+    assert stamps(learner, other) == before and view_cache.site_stamp() == site
+    plays.submit_step(play, 0, choice=0)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(XapiStatement)) == 2
+    assert stamps(learner, other) == [before[0] + 1, before[1]] and view_cache.site_stamp() == site
 
 
 def test_bulk_statements_raise_the_stamps_they_name_or_the_site_stamp(app):

@@ -50,10 +50,13 @@ def record_activity(
     return event
 
 
-# Built once: it runs on every play step, where building the expression cost more than running it.
-_NOT_STARTED = sa.select(Assignment).where(
-    Assignment.assignee_id == sa.bindparam("user_id"), Assignment.status == AssignmentStatus.NOT_STARTED.value,
-    Assignment.kind == sa.bindparam("kind"), Assignment.target_key == sa.bindparam("ref_key"),
+# Built once: it runs on every play step, where building the expression cost more than running it. A plain
+# table query: loading entities for the usual empty answer cost more than the query itself.
+_assignment = Assignment.__table__
+_NOT_STARTED = sa.select(_assignment.c.id, _assignment.c.created_at).where(
+    _assignment.c.assignee_id == sa.bindparam("user_id"),
+    _assignment.c.status == AssignmentStatus.NOT_STARTED.value,
+    _assignment.c.kind == sa.bindparam("kind"), _assignment.c.target_key == sa.bindparam("ref_key"),
 )
 
 
@@ -65,11 +68,11 @@ def mark_started(user_id: int, kind: str, ref_key: str, at: Optional[datetime] =
     rows and commits only when one moved: a single indexed read otherwise.
     """
     at = at or utcnow()
-    found = db.session.scalars(_NOT_STARTED, {"user_id": user_id, "kind": kind, "ref_key": str(ref_key)})
-    waiting = [assignment for assignment in found if assignment.created_at <= at]
+    found = db.session.execute(_NOT_STARTED, {"user_id": user_id, "kind": kind, "ref_key": str(ref_key)})
+    waiting = [row.id for row in found if row.created_at <= at]
     if not waiting:
         return
-    for assignment in waiting:
+    for assignment in db.session.scalars(sa.select(Assignment).where(Assignment.id.in_(waiting))):
         assignment.status = AssignmentStatus.IN_PROGRESS.value
         assignment.started_at = at
     db.session.commit()

@@ -7,6 +7,7 @@ request. ``flask xapi push`` sends the outbox later (see ``lrs``). A receiver's
 failure is logged (raised in tests) and never breaks the sender.
 """
 
+import functools
 from datetime import datetime
 from functools import wraps
 from typing import Iterable, Iterator, Optional
@@ -56,19 +57,29 @@ def _rows(statements: Iterable[dict], user_id: Optional[int]) -> list[dict]:
             for statement in statements.values()]
 
 
-def _insert_new(rows: list[dict]) -> int:
-    """Insert the rows whose ids are not stored yet, in the session's transaction; return how many."""
+@functools.cache
+def _skip_stored(dialect: str, returning: bool):
+    """Return the INSERT that skips ids already stored (``ON CONFLICT DO NOTHING``), built once per dialect."""
+    insert = sa.dialects.sqlite.insert if dialect == "sqlite" else sa.dialects.postgresql.insert
+    statement = insert(XapiStatement.__table__).on_conflict_do_nothing(index_elements=["statement_id"])
+    return statement.returning(XapiStatement.__table__.c.statement_id) if returning else statement
+
+
+def _insert_new(rows: list[dict], count: bool = True) -> Optional[int]:
+    """Insert the rows whose ids are not stored yet, in the session's transaction; return how many.
+
+    ``count=False`` skips counting them (and the RETURNING it needs) where no one asks.
+    """
     dialect = db.session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        insert = sa.dialects.sqlite.insert if dialect == "sqlite" else sa.dialects.postgresql.insert
-        statement = insert(XapiStatement).on_conflict_do_nothing(index_elements=["statement_id"])
-        return len(db.session.execute(statement.returning(XapiStatement.statement_id), rows).all())
+        result = db.session.execute(_skip_stored(dialect, count), rows, execution_options={"view_stamps": ()})
+        return len(result.all()) if count else None
     existing = set(db.session.scalars(
         sa.select(XapiStatement.statement_id).where(XapiStatement.statement_id.in_([r["statement_id"] for r in rows]))
     ))
     new = [r for r in rows if r["statement_id"] not in existing]
     if new:
-        db.session.execute(sa.insert(XapiStatement), new)
+        db.session.execute(sa.insert(XapiStatement), new, execution_options={"view_stamps": ()})
     return len(new)
 
 
@@ -124,7 +135,7 @@ def on_play_step_saving(sender, play=None, user_id=None, step=None, **_):
             raise
         current_app.logger.exception("xapi: the statements of step %r of play %r failed", step.get("index"), play.id)
         return
-    _insert_new(_rows(statements, user_id))
+    _insert_new(_rows(statements, user_id), count=False)
 
 
 @_guarded
