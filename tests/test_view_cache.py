@@ -102,7 +102,7 @@ def test_other_users_work_leaves_a_cached_page_alone(client, login_as):
 
 
 def test_a_quiz_save_and_a_role_play_step_leave_other_pages_cached(app):
-    """The two busiest writes: a saved answer shows on no cached page; a step (with its xAPI record) on the learner's."""
+    """The busiest writes: a saved answer shows on no cached page; a step (with its xAPI record) on the learner's."""
     use_small_corpus(app)
     sync_fixture_scenarios()
     learner, other = make_user(), make_user()
