@@ -2,8 +2,8 @@
 
 Senders call ``signal.send(current_app._get_current_object(), **fields)`` after
 their commit; receivers must not commit the sender's session half-way. The one
-exception, ``play_step_saving``, is sent inside the sender's transaction so that
-what its receivers add commits (or rolls back) with the step.
+exception, ``play_step_saving``, lets receivers add rows to the step's own
+transaction, so that they commit (or roll back) with it.
 """
 
 from blinker import Namespace
@@ -16,8 +16,10 @@ lesson_completed = _signals.signal("lesson-completed")
 course_completed = _signals.signal("course-completed")
 #: A quiz attempt was graded (or its essays were): user_id, quiz_id, attempt_id, score (0..1), passed.
 quiz_attempt_finished = _signals.signal("quiz-attempt-finished")
-#: A role-play step is being saved, before its commit: play (with its scenario), user_id and step (the
-#: play_step row's columns, its id included). Receivers add rows to the same transaction and never commit.
+#: A role-play step is about to be saved: play (with its scenario), user_id and step (the play_step row's
+#: columns, without its id). Sent before the step's first write, so receivers do their reading and building
+#: outside the write lock; each may return a function of the new step's id, which the sender calls inside
+#: its transaction after the step's INSERT to add rows (it never commits).
 play_step_saving = _signals.signal("play-step-saving")
 #: A role-play step was saved: user_id, play_id, scenario_slug.
 play_step_saved = _signals.signal("play-step-saved")

@@ -23,9 +23,12 @@ Before those (unless ``--no-cache-off``), a server with ``VIEW_CACHE_ENABLED=0``
 the first time after any change the learner or their mentees make. The role-play
 copies are made last, so neither home page is measured with them in the learner's list.
 
-Prints requests/s, p50 and p95 for each, its throughput as a share of
-/healthz's (measured in the same run), and whether p95 < 50 ms and
-throughput >= 1/4 of /healthz. gunicorn is stopped at the end.
+Each route runs ``--rounds`` times (default 3), each time right after a run
+of /healthz, and its share of /healthz's throughput is taken against that run,
+so the machine speeding up or slowing down between runs (shared virtual
+machines do) moves both sides. Prints the medians over the rounds: requests/s,
+p50 and p95 for each, its share of /healthz's throughput, and whether p95 <
+50 ms and throughput >= 1/4 of /healthz. gunicorn is stopped at the end.
 The copied plays stay in the database (they belong to the load learner).
 
     .venv/bin/python bench/load.py --database-url sqlite:////tmp/rehearse-load.db [--duration 10]
@@ -35,6 +38,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import tempfile
 import time
@@ -80,7 +84,7 @@ class Server:
                    REHEARSE_CONFIG="development", LOGIN_RATE_LIMIT="1000 per minute", **settings)
         self.log = open(log, "w")
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"), "-w", "2",
+            [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"), "-w", os.environ.get("LOAD_WORKERS", "2"),
              "--no-control-socket", "-b", f"127.0.0.1:{port}", "app:create_app()"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -222,15 +226,44 @@ def run_wrk(base: str, name: str, paths: list[str], duration: int, connections: 
             "p95": p95 / 1000, "errors": errors + (int(non_ok.group(1)) if non_ok else 0)}
 
 
-def print_rows(runs: list[dict], trivial: float, duration: int) -> None:
-    """Print one line per wrk run: rate, latency, errors, share of the trivial route, and the targets."""
-    for run in runs:
-        if not run["requests"]:
-            click.echo(f"{run['name']:24} no request finished in {duration} s; use a longer --duration")
+def in_rounds(rounds: int, trivial, routes: list) -> tuple[list[dict], list[float]]:
+    """Run the trivial route and then each route, ``rounds`` times; return one row per route and the trivial rates.
+
+    ``trivial`` and each of ``routes`` are functions of the round number returning a
+    run_wrk result. Each route's share is taken against the trivial route of its own
+    round, so a machine that speeds up or slows down between runs moves both; a row
+    holds the medians over the rounds (errors are added up).
+    """
+    samples: list[list[dict]] = [[] for _ in routes]
+    trivial_rates = []
+    for number in range(rounds):
+        rate = trivial(number)["rps"]
+        trivial_rates.append(rate)
+        for route, runs in zip(routes, samples):
+            run = route(number)
+            run["share"] = run["rps"] / rate if rate else 0.0
+            runs.append(run)
+    rows = [{"name": runs[0]["name"], "requests": sum(r["requests"] for r in runs),
+             "errors": sum(r["errors"] for r in runs),
+             **{key: statistics.median(r[key] for r in runs) for key in ("rps", "p50", "p95", "share")}}
+            for runs in samples]
+    return rows, trivial_rates
+
+
+def print_rows(rows: list[dict], duration: int) -> None:
+    """Print one line per route: rate, latency, errors, share of the trivial route, and the targets."""
+    for row in rows:
+        if not row["requests"]:
+            click.echo(f"{row['name']:24} no request finished in {duration} s; use a longer --duration")
             continue
-        ratio = run["rps"] / trivial if trivial else 0.0
-        click.echo(f"{run['name']:24} {run['rps']:8,.0f} {run['p50']:8.1f} {run['p95']:8.1f} {run['errors']:7} "
-                   f"{ratio:9.2f}  {'yes' if run['p95'] < 50 else 'NO':8}  {'yes' if ratio >= 0.25 else 'NO'}")
+        fast, busy = row["p95"] < 50, row["share"] >= 0.25
+        click.echo(f"{row['name']:24} {row['rps']:8,.0f} {row['p50']:8.1f} {row['p95']:8.1f} {row['errors']:7} "
+                   f"{row['share']:9.2f}  {'yes' if fast else 'NO':8}  {'yes' if busy else 'NO'}")
+
+
+def rates(values: list[float]) -> str:
+    """Return the trivial route's rates of the rounds, for the heading."""
+    return " / ".join(f"{value:,.0f}" for value in values) + " req/s"
 
 
 @click.command()
@@ -240,14 +273,20 @@ def print_rows(runs: list[dict], trivial: float, duration: int) -> None:
 @click.option("--connections", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.option("--cache-off/--no-cache-off", default=True, show_default=True,
               help="Also measure /home and /mentor/ with the page cache off (a second server).")
-def main(database_url, port, duration, connections, cache_off):
+@click.option("--rounds", default=3, show_default=True, type=click.IntRange(1, 10),
+              help="Times each route runs, each time right after /healthz; the table shows medians.")
+def main(database_url, port, duration, connections, cache_off, rounds):
     """Measure the main pages and POSTs against /healthz; print a table."""
     if not shutil.which("wrk"):
         raise click.ClickException("wrk is missing: apt-get install -y wrk")
     # The app uses the psycopg 3 driver for postgresql:// URLs (config.py); do the same here.
     engine = sa.create_engine(re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", database_url))
     workdir = Path(tempfile.mkdtemp(prefix="rehearse-load-"))
-    uncached = []
+
+    def wrk(base, name, paths, **request):
+        return lambda number: run_wrk(base, name, paths, duration, connections, workdir, **request)
+
+    uncached = None
     if cache_off:
         # First, before the role-play copies below pile thousands of unfinished plays onto the learner:
         # the same pages rendered on every request, as the first view after any change is.
@@ -256,13 +295,10 @@ def main(database_url, port, duration, connections, cache_off):
             server.wait_ready()
             learner_cookie = cookie_header(sign_in(server.base, LEARNER)[0])
             mentor_cookie = cookie_header(sign_in(server.base, MENTOR)[0])
-            uncached = [
-                run_wrk(server.base, "GET /healthz", ["/healthz"], duration, connections, workdir),
-                run_wrk(server.base, "GET /home, cache off", ["/home"], duration, connections, workdir,
-                        cookie=learner_cookie),
-                run_wrk(server.base, "GET /mentor/, cache off", ["/mentor/"], duration, connections, workdir,
-                        cookie=mentor_cookie),
-            ]
+            uncached = in_rounds(rounds, wrk(server.base, "GET /healthz", ["/healthz"]), [
+                wrk(server.base, "GET /home, cache off", ["/home"], cookie=learner_cookie),
+                wrk(server.base, "GET /mentor/, cache off", ["/mentor/"], cookie=mentor_cookie),
+            ])
         finally:
             server.stop()
     server = Server(database_url, port, workdir / "gunicorn.log")
@@ -277,36 +313,37 @@ def main(database_url, port, duration, connections, cache_off):
         probe(base, "/home", learner_cookie, 200)
         probe(base, "/mentor/", mentor_cookie, 200)
         probe(base, quiz_path, learner_cookie, 302, quiz_body)
-        runs = [
-            run_wrk(base, "GET /healthz", ["/healthz"], duration, connections, workdir),
-            run_wrk(base, "GET /home (learner)", ["/home"], duration, connections, workdir, cookie=learner_cookie),
-            run_wrk(base, "GET /mentor/ (mentor)", ["/mentor/"], duration, connections, workdir,
-                    cookie=mentor_cookie),
-            run_wrk(base, "POST quiz save", [quiz_path], duration, connections, workdir, "POST",
-                    learner_cookie, quiz_body),
-        ]
-        play_paths, step_body = prepare_plays(base, learner, learner_token, engine, copies=2000 * duration)
+        trivial = wrk(base, "GET /healthz", ["/healthz"])
+        rows, trivial_rates = in_rounds(rounds, trivial, [
+            wrk(base, "GET /home (learner)", ["/home"], cookie=learner_cookie),
+            wrk(base, "GET /mentor/ (mentor)", ["/mentor/"], cookie=mentor_cookie),
+            wrk(base, "POST quiz save", [quiz_path], method="POST", cookie=learner_cookie, body=quiz_body),
+        ])
+        share = 2000 * duration  # fresh plays per round, more than a round can answer
+        play_paths, step_body = prepare_plays(base, learner, learner_token, engine, copies=share * rounds + 1)
         learner_cookie = cookie_header(learner)
         probe(base, play_paths.pop(), learner_cookie, 302, step_body)
-        runs.append(run_wrk(base, "POST role-play step", play_paths, duration, connections, workdir, "POST",
-                            learner_cookie, step_body))
+        step_rows, step_trivial_rates = in_rounds(rounds, trivial, [
+            lambda number: run_wrk(base, "POST role-play step", play_paths[number * share:(number + 1) * share],
+                                   duration, connections, workdir, "POST", learner_cookie, step_body),
+        ])
         stepped = engine.connect().execute(sa.text(
             "SELECT count(*) FROM play WHERE id >= :first AND step_count > 0"),
             {"first": int(play_paths[0].split("/")[3])}).scalar()
     finally:
         server.stop()
-    trivial = runs[0]["rps"]
-    click.echo(f"\nwrk -t1 -c{connections} -d{duration}s, gunicorn -w 2, {engine.dialect.name}; "
-               f"/healthz {trivial:,.0f} req/s")
+    click.echo(f"\nwrk -t1 -c{connections} -d{duration}s, gunicorn -w 2, {engine.dialect.name}, medians of "
+               f"{rounds} round(s); /healthz {rates(trivial_rates)}, in the step rounds {rates(step_trivial_rates)}")
     click.echo(f"{'route':24} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'/healthz':>9}  "
                f"p95<50ms  >=1/4 healthz")
-    print_rows(runs, trivial, duration)
+    print_rows(rows + step_rows, duration)
     if uncached:
         click.echo(f"\nthe cached pages rendered on every request (VIEW_CACHE_ENABLED=0), "
-                   f"beside /healthz of that server: {uncached[0]['rps']:,.0f} req/s")
-        print_rows(uncached[1:], uncached[0]["rps"], duration)
-    click.echo(f"role-play: {stepped:,} fresh plays advanced by {runs[4]['requests']:,} requests"
-               + ("" if stepped >= runs[4]["requests"] else " (some requests hit an already-answered step)"))
+                   f"beside /healthz of that server: {rates(uncached[1])}")
+        print_rows(uncached[0], duration)
+    steps = step_rows[0]["requests"]
+    click.echo(f"role-play: {stepped:,} fresh plays advanced by {steps:,} requests"
+               + ("" if stepped >= steps else " (some requests hit an already-answered step)"))
     engine.dispose()
     shutil.rmtree(workdir, ignore_errors=True)  # kept after a failure: it holds gunicorn.log
 

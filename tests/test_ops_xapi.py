@@ -176,8 +176,10 @@ def test_a_step_and_its_statements_commit_or_roll_back_together(app):
     seen = []
 
     def fail_the_commit(sender, **fields):
-        seen.append([s["verb"]["display"]["en-US"] for s in outbox()])  # staged, not committed yet
-        raise RuntimeError("the step's transaction fails here")
+        def add(step_id):
+            seen.append([s["verb"]["display"]["en-US"] for s in outbox()])  # staged, not committed yet
+            raise RuntimeError("the step's transaction fails here")
+        return add
 
     signals.play_step_saving.connect(fail_the_commit)  # connected after the outbox's receiver, so runs after it
     try:

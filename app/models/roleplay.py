@@ -144,7 +144,7 @@ class PlayStep(db.Model):
     __table_args__ = (sa.UniqueConstraint("play_id", "index"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    play_id: Mapped[int] = mapped_column(sa.ForeignKey("play.id"), index=True)
+    play_id: Mapped[int] = mapped_column(sa.ForeignKey("play.id"))  # (play_id, index) indexes it
     index: Mapped[int]
     node: Mapped[str] = mapped_column(sa.String(200))
     customer: Mapped[str] = mapped_column(sa.Text, default="")

@@ -156,17 +156,17 @@ def current_node(play: Play) -> Node:
 
 
 # submit_step's statements, built once: building them for each step costs more than running them.
+# Plain table statements: the ORM's bulk-update machinery costs more than the UPDATE itself.
+_PLAY_TABLE = Play.__table__
 _ADVANCE_COLUMNS = ("step_count", "current_node", "updated_at")
 _ADVANCE_PLAY = (
-    sa.update(Play).where(Play.id == sa.bindparam("play_id"))
+    sa.update(_PLAY_TABLE).where(_PLAY_TABLE.c.id == sa.bindparam("play_id"))
     .values({key: sa.bindparam(f"new_{key}") for key in _ADVANCE_COLUMNS})
-    .execution_options(synchronize_session=False)
 )
 _FINISH_PLAY = (
-    sa.update(Play).where(Play.id == sa.bindparam("play_id"))
+    sa.update(_PLAY_TABLE).where(_PLAY_TABLE.c.id == sa.bindparam("play_id"))
     .values({key: sa.bindparam(f"new_{key}")
              for key in (*_ADVANCE_COLUMNS, "scores", "score", "outcome", "status", "finished_at")})
-    .execution_options(synchronize_session=False)
 )
 _INSERT_STEP = sa.insert(PlayStep.__table__).returning(PlayStep.__table__.c.id)
 
@@ -323,12 +323,17 @@ def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Opti
     # Two plain statements instead of a unit-of-work flush of the new step and the changed play, which
     # costs several times more. The play's row is written first, so a concurrent submit of the same step
     # waits for this one's commit and then fails on the step's unique (play_id, index).
+    # Whatever other areas add to this transaction is built now, before the first write takes the write lock
+    # (on SQLite one per database), so the lock is held for the statements alone.
+    app = current_app._get_current_object()
+    additions = [add for _, add in signals.play_step_saving.send(app, play=play, user_id=user_id, step=row) if add]
     try:
         db.session.execute(_FINISH_PLAY if "status" in changes else _ADVANCE_PLAY,
                            {"play_id": play_id, **{f"new_{key}": value for key, value in changes.items()}},
                            execution_options={"view_stamps": (user_id,)})
-        step.id = row["id"] = db.session.scalar(_INSERT_STEP, row, execution_options={"view_stamps": ()})
-        signals.play_step_saving.send(current_app._get_current_object(), play=play, user_id=user_id, step=row)
+        step.id = db.session.scalar(_INSERT_STEP, row, execution_options={"view_stamps": ()})
+        for add in additions:
+            add(step.id)
         db.session.commit()
     except sa.exc.IntegrityError:
         # Another request saved this step first (a double submit): show that one.
@@ -340,7 +345,6 @@ def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Opti
         return StepOutcome(existing, duplicate=True, finished=play.is_finished)
     make_transient_to_detached(step)  # the row just saved, outside the session (which did not load it)
     finished = changes.get("status") == PLAY_FINISHED
-    app = current_app._get_current_object()
     signals.play_step_saved.send(app, user_id=user_id, play_id=play_id, scenario_slug=slug)
     if finished:
         signals.play_finished.send(app, user_id=user_id, play_id=play_id, scenario_slug=slug,

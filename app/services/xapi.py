@@ -59,7 +59,13 @@ def base_iri() -> str:
 
 def statement_uuid(base: str, event_key: str) -> str:
     """Return the stable statement id of one event of one organisation."""
-    return str(uuid.uuid5(uuid.uuid5(uuid.NAMESPACE_URL, base), event_key))
+    return str(uuid.uuid5(_namespace(base), event_key))
+
+
+@functools.lru_cache(maxsize=16)
+def _namespace(base: str) -> uuid.UUID:
+    """Return the UUID namespace of an organisation's base IRI."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, base)
 
 
 def iso_timestamp(moment: datetime) -> str:
@@ -287,7 +293,7 @@ class _PlayStatements:
         if row["score"]:
             extensions[f"{base}/extensions/rubric-points"] = row["score"]
         return build_statement(
-            base, f"play-step:{row['id']}", verb="answered", activity=activity, timestamp=row["created_at"],
+            base, _step_event(row["id"]), verb="answered", activity=activity, timestamp=row["created_at"],
             parents=(self.scenario,), result={"response": (row["text"] or "")[:MAX_TEXT], "extensions": extensions},
             **self.common,
         )
@@ -322,14 +328,25 @@ def play_statements(play_id: int) -> list[dict]:
 
 
 def new_step_statements(play, email: str, name: str, step) -> list[dict]:
-    """Return 'attempted' for a play and 'answered' for the step being saved, from what the caller holds.
+    """Return 'attempted' for a play and 'answered' for a step not saved yet, from what the caller holds.
 
     ``play`` is the Play with its scenario loaded, ``step`` the play_step row's
-    columns (its id included); nothing is read. The start comes along on every
-    step so that it is stored with the first one; ids make the repeats harmless.
+    columns without its id; nothing is read. The 'answered' statement's ``id`` is
+    None until :func:`set_step_id` gives it the saved row's. The start comes along
+    on every step so that it is stored with the first one; ids make the repeats harmless.
     """
     scenario = play.scenario
     head = {"id": play.id, "started_at": play.started_at, "finished_at": None, "slug": scenario.slug,
             "lang": scenario.lang, "title": scenario.title, "email": email, "name": name}
     builder = _PlayStatements(base_iri(), head)
-    return [builder.started(), builder.step(step)]
+    return [builder.started(), builder.step({**step, "id": None})]
+
+
+def set_step_id(statement: dict, step_id: int) -> None:
+    """Give an 'answered' statement of :func:`new_step_statements` the id its saved step calls for."""
+    statement["id"] = statement_uuid(base_iri(), _step_event(step_id))
+
+
+def _step_event(step_id) -> str:
+    """Return the event key of a saved step's 'answered' statement."""
+    return f"play-step:{step_id}"

@@ -121,21 +121,27 @@ def on_quiz_attempt_finished(user_id=None, attempt_id=None, **_):
 
 
 def on_play_step_saving(sender, play=None, user_id=None, step=None, **_):
-    """Add the step's statement (and the play's start, stored once) to the step's own transaction.
+    """Build the step's statement (and the play's start, stored once); return what adds them to its transaction.
 
     A saved step therefore never lacks its statement, and the step costs no second
-    commit. Building the statements reads nothing; should it fail, the step is saved
-    without them (logged, raised in tests) and the ending records the whole play again.
+    commit. Building reads nothing and happens before the step takes the write lock;
+    should it fail, the step is saved without them (logged, raised in tests) and the
+    ending records the whole play again.
     """
     try:
         user = db.session.get(User, user_id)
-        statements = xapi.new_step_statements(play, user.email, user.name, step)
+        started, answered = xapi.new_step_statements(play, user.email, user.name, step)
     except Exception:
         if current_app.testing:
             raise
         current_app.logger.exception("xapi: the statements of step %r of play %r failed", step.get("index"), play.id)
-        return
-    _insert_new(_rows(statements, user_id), count=False)
+        return None
+
+    def add(step_id: int) -> None:
+        xapi.set_step_id(answered, step_id)
+        _insert_new(_rows([started, answered], user_id), count=False)
+
+    return add
 
 
 @_guarded
