@@ -1,7 +1,7 @@
 """Load-test a seeded database through gunicorn with wrk, on loopback only.
 
 Needs wrk (Debian: ``apt-get install -y wrk``) and a database filled by
-bench/seed_large.py. Starts ``gunicorn -w 2`` on 127.0.0.1 with the production
+bench/seed_large.py. Starts ``gunicorn -w 2`` (``--workers``) on 127.0.0.1 with the production
 settings file deploy/gunicorn.conf.py (preloaded app, ``gc.freeze()``) and
 REHEARSE_CONFIG=development (CSRF on, no debug, no template reloading; the
 production config's secure cookies would not travel over plain HTTP), signs in the seeded learner and mentor
@@ -78,13 +78,13 @@ end
 class Server:
     """A gunicorn process on loopback, stopped on exit."""
 
-    def __init__(self, database_url: str, port: int, log: Path, **settings: str):
+    def __init__(self, database_url: str, port: int, workers: int, log: Path, **settings: str):
         self.base = f"http://127.0.0.1:{port}"
         env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="load-test-only",
                    REHEARSE_CONFIG="development", LOGIN_RATE_LIMIT="1000 per minute", **settings)
         self.log = open(log, "w")
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"), "-w", os.environ.get("LOAD_WORKERS", "2"),
+            [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"), "-w", str(workers),
              "--no-control-socket", "-b", f"127.0.0.1:{port}", "app:create_app()"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -271,11 +271,13 @@ def rates(values: list[float]) -> str:
 @click.option("--port", default=8765, show_default=True, type=int)
 @click.option("--duration", default=10, show_default=True, type=click.IntRange(1, 60), help="Seconds per route.")
 @click.option("--connections", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16),
+              help="gunicorn workers (one per core is the deployment's setting).")
 @click.option("--cache-off/--no-cache-off", default=True, show_default=True,
               help="Also measure /home and /mentor/ with the page cache off (a second server).")
 @click.option("--rounds", default=3, show_default=True, type=click.IntRange(1, 10),
               help="Times each route runs, each time right after /healthz; the table shows medians.")
-def main(database_url, port, duration, connections, cache_off, rounds):
+def main(database_url, port, duration, connections, workers, cache_off, rounds):
     """Measure the main pages and POSTs against /healthz; print a table."""
     if not shutil.which("wrk"):
         raise click.ClickException("wrk is missing: apt-get install -y wrk")
@@ -290,7 +292,7 @@ def main(database_url, port, duration, connections, cache_off, rounds):
     if cache_off:
         # First, before the role-play copies below pile thousands of unfinished plays onto the learner:
         # the same pages rendered on every request, as the first view after any change is.
-        server = Server(database_url, port, workdir / "gunicorn-uncached.log", VIEW_CACHE_ENABLED="0")
+        server = Server(database_url, port, workers, workdir / "gunicorn-uncached.log", VIEW_CACHE_ENABLED="0")
         try:
             server.wait_ready()
             learner_cookie = cookie_header(sign_in(server.base, LEARNER)[0])
@@ -301,7 +303,7 @@ def main(database_url, port, duration, connections, cache_off, rounds):
             ])
         finally:
             server.stop()
-    server = Server(database_url, port, workdir / "gunicorn.log")
+    server = Server(database_url, port, workers, workdir / "gunicorn.log")
     try:
         server.wait_ready()
         base = server.base
@@ -332,7 +334,7 @@ def main(database_url, port, duration, connections, cache_off, rounds):
             {"first": int(play_paths[0].split("/")[3])}).scalar()
     finally:
         server.stop()
-    click.echo(f"\nwrk -t1 -c{connections} -d{duration}s, gunicorn -w 2, {engine.dialect.name}, medians of "
+    click.echo(f"\nwrk -t1 -c{connections} -d{duration}s, gunicorn -w {workers}, {engine.dialect.name}, medians of "
                f"{rounds} round(s); /healthz {rates(trivial_rates)}, in the step rounds {rates(step_trivial_rates)}")
     click.echo(f"{'route':24} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'/healthz':>9}  "
                f"p95<50ms  >=1/4 healthz")
