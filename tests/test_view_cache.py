@@ -34,6 +34,11 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def without_tokens(page: str) -> str:
+    """Return a page with its CSRF tokens blanked: a token carries the second it was signed in."""
+    return re.sub(r'(name="csrf_token"[^>]*value=")[^"]+', r"\1", page)
+
+
 def test_a_repeated_home_page_comes_from_the_cache(client, login_as, count_queries):
     """The second view of an unchanged home page reads the user and the site stamp, and nothing else."""
     user = login_as("learner")
@@ -43,7 +48,7 @@ def test_a_repeated_home_page_comes_from_the_cache(client, login_as, count_queri
     with count_queries() as again:
         second = text(client.get("/home"))
     assert again.count == 2, again.statements
-    assert first == second and "Cold calling basics" in second and user.name in second
+    assert without_tokens(first) == without_tokens(second) and "Cold calling basics" in second and user.name in second
 
 
 def test_own_work_shows_on_the_next_home_page(client, login_as):
@@ -248,4 +253,4 @@ def test_a_waiting_flash_message_is_shown_once_on_a_cached_page(client, login_as
         session["_flashes"] = [("success", "Your path has started")]
     assert "Your path has started" in text(client.get("/home"))
     again = text(client.get("/home"))
-    assert "Your path has started" not in again and again == first
+    assert "Your path has started" not in again and without_tokens(again) == without_tokens(first)

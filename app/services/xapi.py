@@ -328,18 +328,20 @@ def play_statements(play_id: int) -> list[dict]:
 
 
 def new_step_statements(play, email: str, name: str, step) -> list[dict]:
-    """Return 'attempted' for a play and 'answered' for a step not saved yet, from what the caller holds.
+    """Return 'answered' for a step not saved yet, after 'attempted' for the play's first step.
 
-    ``play`` is the Play with its scenario loaded, ``step`` the play_step row's
-    columns without its id; nothing is read. The 'answered' statement's ``id`` is
-    None until :func:`set_step_id` gives it the saved row's. The start comes along
-    on every step so that it is stored with the first one; ids make the repeats harmless.
+    Built from what the caller holds: ``play`` is the Play with its scenario
+    loaded, ``step`` the play_step row's columns without its id; nothing is read.
+    The 'answered' statement (the last) has ``id`` None until :func:`set_step_id`
+    gives it the saved row's. The start goes with the first step, in the same
+    transaction; if that one was not stored, the ending stores the whole play.
     """
     scenario = play.scenario
     head = {"id": play.id, "started_at": play.started_at, "finished_at": None, "slug": scenario.slug,
             "lang": scenario.lang, "title": scenario.title, "email": email, "name": name}
     builder = _PlayStatements(base_iri(), head)
-    return [builder.started(), builder.step({**step, "id": None})]
+    answered = builder.step({**step, "id": None})
+    return [builder.started(), answered] if step["index"] == 0 else [answered]
 
 
 def set_step_id(statement: dict, step_id: int) -> None:

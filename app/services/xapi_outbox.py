@@ -121,7 +121,7 @@ def on_quiz_attempt_finished(user_id=None, attempt_id=None, **_):
 
 
 def on_play_step_saving(sender, play=None, user_id=None, step=None, **_):
-    """Build the step's statement (and the play's start, stored once); return what adds them to its transaction.
+    """Build the step's statement (and the play's start, with the first step); return what adds them to its transaction.
 
     A saved step therefore never lacks its statement, and the step costs no second
     commit. Building reads nothing and happens before the step takes the write lock;
@@ -130,7 +130,7 @@ def on_play_step_saving(sender, play=None, user_id=None, step=None, **_):
     """
     try:
         user = db.session.get(User, user_id)
-        started, answered = xapi.new_step_statements(play, user.email, user.name, step)
+        statements = xapi.new_step_statements(play, user.email, user.name, step)
     except Exception:
         if current_app.testing:
             raise
@@ -138,8 +138,8 @@ def on_play_step_saving(sender, play=None, user_id=None, step=None, **_):
         return None
 
     def add(step_id: int) -> None:
-        xapi.set_step_id(answered, step_id)
-        _insert_new(_rows([started, answered], user_id), count=False)
+        xapi.set_step_id(statements[-1], step_id)
+        _insert_new(_rows(statements, user_id), count=False)
 
     return add
 
