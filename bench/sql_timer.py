@@ -21,3 +21,31 @@ def record_statements(app) -> list[tuple[float, str, object]]:
             statements.append(((time.perf_counter() - started) * 1000, statement, parameters))
 
     return statements
+
+
+def record_write_windows(app) -> list[float]:
+    """Return a list that fills with the milliseconds from each transaction's first write to the end of its commit.
+
+    On SQLite that is how long the database's one write lock is held, which
+    decides how well writes scale from one worker to several.
+    """
+    from app.extensions import db
+
+    windows: list[float] = []
+    opened: list[float] = []
+    with app.app_context():
+        @sa.event.listens_for(db.engine, "before_cursor_execute")
+        def _first_write(conn, cursor, statement, parameters, context, executemany):
+            if not opened and statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+                opened.append(time.perf_counter())
+
+        @sa.event.listens_for(db.session, "after_commit")
+        def _committed(session):
+            if opened:
+                windows.append((time.perf_counter() - opened.pop()) * 1000)
+
+        @sa.event.listens_for(db.session, "after_soft_rollback")
+        def _rolled_back(session, previous_transaction):
+            opened.clear()
+
+    return windows
