@@ -10,9 +10,10 @@ from app import signals
 from app.extensions import db
 from app.models.mentoring import Assignment, InboxMessage, LearnerActivity
 from app.models.types import utcnow
-from app.services import assignments, mentoring
+from app.services import assignments, mentoring, plays
 from app.services.errors import Conflict, NotFound, ValidationError
 from tests.factories import make_pairing, make_user
+from tests.factories_roleplay import BUDGET, FixedClassifier, sync_fixture_scenarios
 from tests.factories_mentor import (
     NOW,
     add_activity,
@@ -104,41 +105,50 @@ def test_signals_move_a_quiz_assignment_along_and_tell_the_mentor(app):
 
 
 def test_play_signals_complete_a_scenario_assignment(app):
-    """A saved step marks it in progress; a finished play completes it with its score."""
-    scenario = make_scenario_target()
+    """A saved step marks it in progress (in the step's own commit); a finished play completes it with its score."""
+    sync_fixture_scenarios()
     mentor, (mentee,) = make_mentor_with_mentees(1)
     now = utcnow()
-    (assignment,) = assignments.assign(mentor, [mentee.id], "scenario", scenario.slug, now.date(), "", now)
-    sender = current_app._get_current_object()
-    signals.play_step_saved.send(sender, user_id=mentee.id, play_id=7, scenario_slug=scenario.slug)
+    (assignment,) = assignments.assign(mentor, [mentee.id], "scenario", BUDGET, now.date(), "", now)
+    play = plays.start_play(mentee, BUDGET)
+    with signals.play_step_saved.muted():  # nothing after the step's commit is needed
+        plays.submit_step(play, 0, choice=0)
     db.session.refresh(assignment)
-    assert assignment.status == "in_progress"
-    signals.play_finished.send(sender, user_id=mentee.id, play_id=7, scenario_slug=scenario.slug, outcome="won", score=0.75)
+    assert assignment.status == "in_progress" and assignment.started_at is not None
+    sender = current_app._get_current_object()
+    signals.play_finished.send(sender, user_id=mentee.id, play_id=7, scenario_slug=BUDGET, outcome="won", score=0.75)
     db.session.refresh(assignment)
     assert (assignment.status, assignment.score, assignment.result_ref) == ("done", 0.75, 7)
 
 
-def test_later_play_steps_leave_a_started_assignment_alone_without_a_commit(app):
-    """Only the step that starts the assignment writes; the next steps read and commit nothing."""
-    scenario = make_scenario_target()
+def test_later_play_steps_leave_a_started_assignment_alone_with_one_read(app):
+    """Only the step that starts the assignment writes it; the next steps read it once and commit only the step."""
+    sync_fixture_scenarios()
     mentor, (mentee,) = make_mentor_with_mentees(1)
     now = utcnow()
-    (assignment,) = assignments.assign(mentor, [mentee.id], "scenario", scenario.slug, now.date(), "", now)
-    sender = current_app._get_current_object()
-    signals.play_step_saved.send(sender, user_id=mentee.id, play_id=7, scenario_slug=scenario.slug)
+    (assignment,) = assignments.assign(mentor, [mentee.id], "scenario", BUDGET, now.date(), "", now)
+    play = plays.start_play(mentee, BUDGET)
+    plays.submit_step(play, 0, choice=0)
     db.session.refresh(assignment)
     started_at = assignment.started_at
-    commits = []
+    statements, commits = [], []
+
+    def on_statement(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
 
     def on_commit(connection):
         commits.append(connection)
 
+    sa.event.listen(db.engine, "before_cursor_execute", on_statement)
     sa.event.listen(db.engine, "commit", on_commit)
     try:
-        signals.play_step_saved.send(sender, user_id=mentee.id, play_id=7, scenario_slug=scenario.slug)
+        plays.submit_step(play, 1, text="这会带来什么影响？", classifier=FixedClassifier("implication"))  # typed
     finally:
+        sa.event.remove(db.engine, "before_cursor_execute", on_statement)
         sa.event.remove(db.engine, "commit", on_commit)
-    assert commits == []
+    assert len(commits) == 1
+    assert not [s for s in statements if s.startswith("UPDATE assignment")]
+    assert len([s for s in statements if "FROM assignment" in s]) == 1
     db.session.refresh(assignment)
     assert (assignment.status, assignment.started_at) == ("in_progress", started_at)
 

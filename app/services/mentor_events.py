@@ -4,7 +4,8 @@ Other areas announce work through ``app.signals`` after their own commit; each
 receiver here records the work once (idempotent, so a repeated signal is
 harmless), updates the matching assignments, tells the assigner when one is
 done, and commits. A failure here is logged and rolled back: it never breaks
-the learner's request.
+the learner's request. The exception is a role-play step, whose scenario
+assignment is started inside the step's own transaction (``play_step_saving``).
 """
 
 from datetime import datetime
@@ -50,32 +51,40 @@ def record_activity(
     return event
 
 
-# Built once: it runs on every play step, where building the expression cost more than running it. A plain
-# table query: loading entities for the usual empty answer cost more than the query itself.
+# Built once: they run on every play step, where building the expression cost more than running it. Plain
+# table statements: loading entities for the usual empty answer cost more than the query itself.
 _assignment = Assignment.__table__
-_NOT_STARTED = sa.select(_assignment.c.id, _assignment.c.created_at).where(
+_NOT_STARTED = sa.select(_assignment.c.id, _assignment.c.created_at, _assignment.c.assigned_by_id).where(
     _assignment.c.assignee_id == sa.bindparam("user_id"),
     _assignment.c.status == AssignmentStatus.NOT_STARTED.value,
     _assignment.c.kind == sa.bindparam("kind"), _assignment.c.target_key == sa.bindparam("ref_key"),
 )
+_START = (
+    sa.update(_assignment)
+    .where(_assignment.c.id == sa.bindparam("assignment_id"),
+           _assignment.c.status == AssignmentStatus.NOT_STARTED.value)
+    .values(status=AssignmentStatus.IN_PROGRESS.value, started_at=sa.bindparam("at"))
+)
 
 
-def mark_started(user_id: int, kind: str, ref_key: str, at: Optional[datetime] = None) -> None:
-    """Move the learner's not-started assignments on ``ref_key`` to in progress (a play step, say).
+def starts_assignments(user_id: int, kind: str, ref_key: str, at: datetime):
+    """Return what moves the learner's not-started assignments on ``ref_key`` to in progress, or None.
 
-    Every step of a play calls this and usually nothing is waiting (only the
-    first step after an assignment moves it), so it reads only not-started
-    rows and commits only when one moved: a single indexed read otherwise.
+    Every step of a play asks, and usually nothing is waiting (only the first
+    step after an assignment moves it): a single indexed read, and None. The
+    returned function writes in the caller's transaction and does not commit.
     """
-    at = at or utcnow()
     found = db.session.execute(_NOT_STARTED, {"user_id": user_id, "kind": kind, "ref_key": str(ref_key)})
-    waiting = [row.id for row in found if row.created_at <= at]
+    waiting = [row for row in found if row.created_at <= at]
     if not waiting:
-        return
-    for assignment in db.session.scalars(sa.select(Assignment).where(Assignment.id.in_(waiting))):
-        assignment.status = AssignmentStatus.IN_PROGRESS.value
-        assignment.started_at = at
-    db.session.commit()
+        return None
+
+    def start(*_) -> None:
+        stamps = (user_id, *sorted({row.assigned_by_id for row in waiting}))
+        db.session.execute(_START, [{"assignment_id": row.id, "at": at} for row in waiting],
+                           execution_options={"view_stamps": stamps})
+
+    return start
 
 
 def _open_assignments(user_id: int, assignment_kind: str, ref_key: str) -> list[Assignment]:
@@ -151,10 +160,22 @@ def on_quiz_attempt_finished(user_id, quiz_id, attempt_id, score=None, passed=No
     )
 
 
-@_safely
-def on_play_step_saved(user_id, scenario_slug, **_):
-    """Mark a scenario assignment as started when the learner plays a step."""
-    mark_started(user_id, AssignmentKind.SCENARIO.value, scenario_slug)
+def on_play_step_saving(sender, play=None, user_id=None, step=None, **_):
+    """A step of a scenario starts the learner's assignment of it, in the step's own transaction.
+
+    The read happens before the step's first write, on the connection the
+    request already holds; a failure is logged and the step goes on without it
+    (the finished play still completes the assignment).
+    """
+    try:
+        return starts_assignments(user_id, AssignmentKind.SCENARIO.value, play.scenario.slug, step["created_at"])
+    except sa.exc.SQLAlchemyError:
+        raise  # the database failed the step's own transaction: the step cannot be saved either
+    except Exception:
+        if current_app.testing:
+            raise
+        current_app.logger.exception("mentor receiver on_play_step_saving failed for play %r", play.id)
+        return None
 
 
 @_safely
@@ -172,5 +193,5 @@ def connect() -> None:
     signals.lesson_completed.connect(on_lesson_completed, weak=False)
     signals.course_completed.connect(on_course_completed, weak=False)
     signals.quiz_attempt_finished.connect(on_quiz_attempt_finished, weak=False)
-    signals.play_step_saved.connect(on_play_step_saved, weak=False)
+    signals.play_step_saving.connect(on_play_step_saving, weak=False)
     signals.play_finished.connect(on_play_finished, weak=False)
