@@ -194,6 +194,27 @@ def test_a_step_and_its_statements_commit_or_roll_back_together(app):
     assert [s["verb"]["display"]["en-US"] for s in outbox()] == ["attempted", "answered"]
 
 
+def test_a_failing_receiver_of_a_step_is_logged_and_the_step_keeps_the_others(app, caplog):
+    """Outside tests, a receiver that cannot prepare its rows is logged; the step and the statements still save."""
+    use_small_corpus(app)
+    sync_fixture_scenarios()
+    play = plays.start_play(make_user(), BUDGET)
+
+    def broken(sender, **fields):
+        raise RuntimeError("cannot prepare")
+
+    signals.play_step_saving.connect(broken)
+    app.testing = False
+    try:
+        plays.submit_step(play, 0, choice=0)
+    finally:
+        app.testing = True
+        signals.play_step_saving.disconnect(broken)
+    assert "play-step-saving: receiver broken failed" in caplog.text and "cannot prepare" in caplog.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PlayStep)) == 1
+    assert [s["verb"]["display"]["en-US"] for s in outbox()] == ["attempted", "answered"]
+
+
 def test_the_base_iri_is_configurable_and_ids_differ_between_organisations(app):
     """Activities live under XAPI_BASE_IRI; the same event in another organisation gets another id."""
     app.config["XAPI_BASE_IRI"] = "https://learn.acme.test/xapi/"

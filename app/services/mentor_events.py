@@ -164,18 +164,10 @@ def on_play_step_saving(sender, play=None, user_id=None, step=None, **_):
     """A step of a scenario starts the learner's assignment of it, in the step's own transaction.
 
     The read happens before the step's first write, on the connection the
-    request already holds; a failure is logged and the step goes on without it
-    (the finished play still completes the assignment).
+    request already holds; should it fail, ``signals.gather`` logs it and the
+    step goes on without it (the finished play still completes the assignment).
     """
-    try:
-        return starts_assignments(user_id, AssignmentKind.SCENARIO.value, play.scenario.slug, step["created_at"])
-    except sa.exc.SQLAlchemyError:
-        raise  # the database failed the step's own transaction: the step cannot be saved either
-    except Exception:
-        if current_app.testing:
-            raise
-        current_app.logger.exception("mentor receiver on_play_step_saving failed for play %r", play.id)
-        return None
+    return starts_assignments(user_id, AssignmentKind.SCENARIO.value, play.scenario.slug, step["created_at"])
 
 
 @_safely

@@ -326,7 +326,7 @@ def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Opti
     # Whatever other areas add to this transaction is built now, before the first write takes the write lock
     # (on SQLite one per database), so the lock is held for the statements alone.
     app = current_app._get_current_object()
-    additions = [add for _, add in signals.play_step_saving.send(app, play=play, user_id=user_id, step=row) if add]
+    additions = signals.gather(signals.play_step_saving, play=play, user_id=user_id, step=row)
     try:
         db.session.execute(_FINISH_PLAY if "status" in changes else _ADVANCE_PLAY,
                            {"play_id": play_id, **{f"new_{key}": value for key, value in changes.items()}},

@@ -125,17 +125,11 @@ def on_play_step_saving(sender, play=None, user_id=None, step=None, **_):
 
     A saved step therefore never lacks its statement, and the step costs no second
     commit. Building reads nothing and happens before the step takes the write lock;
-    should it fail, the step is saved without them (logged, raised in tests) and the
-    ending records the whole play again.
+    should it fail, ``signals.gather`` logs it, the step is saved without them and
+    the ending records the whole play again.
     """
-    try:
-        user = db.session.get(User, user_id)
-        statements = xapi.new_step_statements(play, user.email, user.name, step)
-    except Exception:
-        if current_app.testing:
-            raise
-        current_app.logger.exception("xapi: the statements of step %r of play %r failed", step.get("index"), play.id)
-        return None
+    user = db.session.get(User, user_id)
+    statements = xapi.new_step_statements(play, user.email, user.name, step)
 
     def add(step_id: int) -> None:
         xapi.set_step_id(statements[-1], step_id)
