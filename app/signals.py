@@ -18,6 +18,8 @@ lesson_completed = _signals.signal("lesson-completed")
 course_completed = _signals.signal("course-completed")
 #: A quiz attempt was graded (or its essays were): user_id, quiz_id, attempt_id, score (0..1), passed.
 quiz_attempt_finished = _signals.signal("quiz-attempt-finished")
+#: A learner started a new play of a scenario (not a resumed one): user_id, play_id, scenario_slug.
+play_started = _signals.signal("play-started")
 #: A role-play step is about to be saved: play (with its scenario), user_id and step (the play_step row's
 #: columns, without its id). Sent with ``gather`` before the step's first write, so receivers do their reading
 #: and building outside the write lock; each may return a function of the new step's id, which the sender

@@ -148,8 +148,23 @@ def test_a_role_play_gives_a_statement_per_step_and_one_for_the_ending(app, vali
     assert len({s["context"]["registration"] for s in statements}) == 1
 
 
+def test_starting_a_play_stores_attempted_once_and_a_restart_stores_its_own(app):
+    """'attempted' is stored when the play starts, before any answer; resuming adds nothing; a restart is a new play."""
+    sync_fixture_scenarios()
+    learner = make_user()
+    first = plays.start_play(learner, BUDGET)
+    stored = outbox()
+    assert [s["verb"]["display"]["en-US"] for s in stored] == ["attempted"]
+    assert stored[0]["id"] == xapi.play_statements(first.id)[0]["id"]
+    assert plays.start_play(learner, BUDGET).id == first.id and len(outbox()) == 1
+    again = plays.start_play(learner, BUDGET, restart=True)
+    assert again.id != first.id
+    starts = {xapi.play_statements(play_id)[0]["id"] for play_id in (first.id, again.id)}
+    assert {s["id"] for s in outbox()} == starts and len(outbox()) == 2
+
+
 def test_each_step_stores_its_own_statement_and_the_ending_brings_back_a_missed_one(app):
-    """A step adds its 'answered' (the start once); a step whose statements were not built is stored at the ending."""
+    """A step adds its 'answered' (the start has its own); a step whose statement was not built is stored at the ending."""
     use_small_corpus(app)
     sync_fixture_scenarios()
     learner = make_user()
@@ -189,7 +204,8 @@ def test_a_step_and_its_statements_commit_or_roll_back_together(app):
         signals.play_step_saving.disconnect(fail_the_commit)
     db.session.rollback()
     assert seen == [["attempted", "answered"]]
-    assert outbox() == [] and db.session.scalar(sa.select(sa.func.count()).select_from(PlayStep)) == 0
+    assert [s["verb"]["display"]["en-US"] for s in outbox()] == ["attempted"]  # stored when the play started
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PlayStep)) == 0
     plays.submit_step(db.session.get(Play, play.id), 0, choice=0)
     assert [s["verb"]["display"]["en-US"] for s in outbox()] == ["attempted", "answered"]
 

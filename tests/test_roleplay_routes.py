@@ -94,6 +94,23 @@ def test_double_submit_does_not_advance_twice(client, login_as):
     assert db.session.get(Play, play_id).step_count == 1
 
 
+def test_a_step_needs_the_csrf_token_of_the_page(app, client, login_as):
+    """With CSRF on, a step posted without the play page's token is refused (400) and saves nothing."""
+    login_as("learner")
+    play_id = start(client, BUDGET)
+    app.config["WTF_CSRF_ENABLED"] = True
+    step = f"/roleplay/play/{play_id}/step"
+    assert client.post(step, data={"step": 0, "choice": 0}).status_code == 400
+    assert client.post(step, data={"step": 0, "choice": 0, "csrf_token": "forged"}).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Play, play_id).step_count == 0
+    page = client.get(f"/roleplay/play/{play_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post(step, data={"step": 0, "choice": 0, "csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Play, play_id).step_count == 1
+
+
 def test_a_play_resumes_where_it_was(client, auth, login_as):
     """Signing out and in again (or a restart) resumes the saved play at its step."""
     user = login_as("learner")

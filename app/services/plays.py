@@ -10,12 +10,14 @@ touching the database (the studio preview calls it too); score-conditional
 branches compare the running raw points per dimension, this step's included.
 """
 
+import functools
 import importlib
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Optional
+from types import SimpleNamespace
+from typing import Iterable, Optional, Union
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, make_transient_to_detached
@@ -120,6 +122,8 @@ def start_play(user, slug: str, restart: bool = False) -> Play:
     play = Play(user_id=user.id, scenario=scenario, version=version, current_node=definition(version).start)
     db.session.add(play)
     db.session.commit()
+    signals.play_started.send(current_app._get_current_object(), user_id=user.id, play_id=play.id,
+                              scenario_slug=scenario.slug)
     return play
 
 
@@ -173,11 +177,24 @@ _INSERT_STEP = sa.insert(PlayStep.__table__).returning(PlayStep.__table__.c.id)
 
 @dataclass
 class StepOutcome:
-    """What a submit did: the step saved (or already there) and whether the play ended."""
+    """What a submit did: the step saved (or already there) and whether the play ended.
 
-    step: PlayStep
+    A new step is kept as its saved row's columns and made a (detached) PlayStep
+    only when ``step`` is read: the player's redirect needs only ``finished``.
+    """
+
+    saved: Union[PlayStep, dict]
     duplicate: bool
     finished: bool
+
+    @functools.cached_property
+    def step(self) -> PlayStep:
+        """The saved step, outside the session."""
+        if isinstance(self.saved, PlayStep):
+            return self.saved
+        step = PlayStep(**self.saved)
+        make_transient_to_detached(step)
+        return step
 
 
 def _spin_paths() -> tuple[Path, Path]:
@@ -313,13 +330,13 @@ def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Opti
         features=answer.features, technique=answer.technique, score=answer.score, possible=answer.possible,
         feedback=answer.feedback, next_node=answer.next_node, created_at=now,
     )
-    step = PlayStep(**row)  # never added to the session: the INSERT below saves it
     changes = {"step_count": index + 1, "current_node": answer.next_node, "updated_at": now}
     ending = scenario.nodes[answer.next_node]
     if ending.is_ending:
         earlier = db.session.execute(
             sa.select(PlayStep.score, PlayStep.possible).where(PlayStep.play_id == play_id)).all()
-        changes.update(_finish(play, ending, [*earlier, step], now))
+        this = SimpleNamespace(score=row["score"], possible=row["possible"])
+        changes.update(_finish(play, ending, [*earlier, this], now))
     # Two plain statements instead of a unit-of-work flush of the new step and the changed play, which
     # costs several times more. The play's row is written first, so a concurrent submit of the same step
     # waits for this one's commit and then fails on the step's unique (play_id, index).
@@ -331,9 +348,9 @@ def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Opti
         db.session.execute(_FINISH_PLAY if "status" in changes else _ADVANCE_PLAY,
                            {"play_id": play_id, **{f"new_{key}": value for key, value in changes.items()}},
                            execution_options={"view_stamps": (user_id,)})
-        step.id = db.session.scalar(_INSERT_STEP, row, execution_options={"view_stamps": ()})
+        row["id"] = db.session.scalar(_INSERT_STEP, row, execution_options={"view_stamps": ()})
         for add in additions:
-            add(step.id)
+            add(row["id"])
         db.session.commit()
     except sa.exc.IntegrityError:
         # Another request saved this step first (a double submit): show that one.
@@ -343,13 +360,12 @@ def submit_step(play: Play, index: int, choice: Optional[int] = None, text: Opti
         if existing is None:
             raise
         return StepOutcome(existing, duplicate=True, finished=play.is_finished)
-    make_transient_to_detached(step)  # the row just saved, outside the session (which did not load it)
     finished = changes.get("status") == PLAY_FINISHED
     signals.play_step_saved.send(app, user_id=user_id, play_id=play_id, scenario_slug=slug)
     if finished:
         signals.play_finished.send(app, user_id=user_id, play_id=play_id, scenario_slug=slug,
                                    outcome=changes["outcome"], score=changes["score"])
-    return StepOutcome(step, duplicate=False, finished=finished)
+    return StepOutcome(row, duplicate=False, finished=finished)
 
 
 def dimension_scores(steps: Iterable[PlayStep], rubric: Iterable[str]) -> dict:

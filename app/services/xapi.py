@@ -327,25 +327,23 @@ def play_statements(play_id: int) -> list[dict]:
     return [builder.started(), *(builder.step(row) for row in rows), *builder.finished()]
 
 
-def new_step_statements(play, email: str, name: str, step) -> list[dict]:
-    """Return 'answered' for a step not saved yet, after 'attempted' for the play's first step.
+def new_step_statement(play, email: str, name: str, step) -> dict:
+    """Return the 'answered' statement of a step not saved yet.
 
     Built from what the caller holds: ``play`` is the Play with its scenario
     loaded, ``step`` the play_step row's columns without its id; nothing is read.
-    The 'answered' statement (the last) has ``id`` None until :func:`set_step_id`
-    gives it the saved row's. The start goes with the first step, in the same
-    transaction; if that one was not stored, the ending stores the whole play.
+    Its ``id`` is None until :func:`set_step_id` gives it the saved row's. The
+    play's 'attempted' was stored when it started; if either was not stored, the
+    ending stores the whole play.
     """
     scenario = play.scenario
     head = {"id": play.id, "started_at": play.started_at, "finished_at": None, "slug": scenario.slug,
             "lang": scenario.lang, "title": scenario.title, "email": email, "name": name}
-    builder = _PlayStatements(base_iri(), head)
-    answered = builder.step({**step, "id": None})
-    return [builder.started(), answered] if step["index"] == 0 else [answered]
+    return _PlayStatements(base_iri(), head).step({**step, "id": None})
 
 
 def set_step_id(statement: dict, step_id: int) -> None:
-    """Give an 'answered' statement of :func:`new_step_statements` the id its saved step calls for."""
+    """Give an 'answered' statement of :func:`new_step_statement` the id its saved step calls for."""
     statement["id"] = statement_uuid(base_iri(), _step_event(step_id))
 
 

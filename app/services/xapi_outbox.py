@@ -120,20 +120,27 @@ def on_quiz_attempt_finished(user_id=None, attempt_id=None, **_):
         record(xapi.quiz_statements(int(attempt_id)), user_id)
 
 
+@_guarded
+def on_play_started(user_id=None, play_id=None, **_):
+    """Record the 'attempted' statement of a new play."""
+    if play_id is not None:
+        record(xapi.play_statements(int(play_id)), user_id)
+
+
 def on_play_step_saving(sender, play=None, user_id=None, step=None, **_):
-    """Build the step's statement (and the play's start, with the first step); return what adds them to its transaction.
+    """Build the step's 'answered' statement; return what adds it to the step's transaction.
 
     A saved step therefore never lacks its statement, and the step costs no second
     commit. Building reads nothing and happens before the step takes the write lock;
-    should it fail, ``signals.gather`` logs it, the step is saved without them and
+    should it fail, ``signals.gather`` logs it, the step is saved without it and
     the ending records the whole play again.
     """
     user = db.session.get(User, user_id)
-    statements = xapi.new_step_statements(play, user.email, user.name, step)
+    statement = xapi.new_step_statement(play, user.email, user.name, step)
 
     def add(step_id: int) -> None:
-        xapi.set_step_id(statements[-1], step_id)
-        _insert_new(_rows(statements, user_id), count=False)
+        xapi.set_step_id(statement, step_id)
+        _insert_new(_rows([statement], user_id), count=False)
 
     return add
 
@@ -150,6 +157,7 @@ def connect() -> None:
     signals.lesson_completed.connect(on_lesson_completed, weak=False)
     signals.course_completed.connect(on_course_completed, weak=False)
     signals.quiz_attempt_finished.connect(on_quiz_attempt_finished, weak=False)
+    signals.play_started.connect(on_play_started, weak=False)
     signals.play_step_saving.connect(on_play_step_saving, weak=False)
     signals.play_finished.connect(on_play_finished, weak=False)
 
@@ -177,7 +185,7 @@ def backfill_sources(since: Optional[datetime] = None) -> list[tuple]:
         .where(attempt.c.state == "finished", attempt.c.is_practice.is_(False), after(attempt.c.finished_at))
         .order_by(attempt.c.id))]
     sources += [("play", r.user_id, r.id) for r in db.session.execute(
-        sa.select(play.c.id, play.c.user_id).where(play.c.step_count > 0, after(play.c.updated_at))
+        sa.select(play.c.id, play.c.user_id).where(after(play.c.updated_at))
         .order_by(play.c.id))]
     return sources
 
