@@ -28,7 +28,8 @@ class XapiStatement(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
-    user_id: Mapped[Optional[int]] = mapped_column(index=True)
+    #: Not indexed: nothing looks statements up by learner, and every learning record would pay for the index.
+    user_id: Mapped[Optional[int]]
     verb: Mapped[str] = mapped_column(sa.String(200))
     activity_id: Mapped[str] = mapped_column(sa.String(500))
     statement: Mapped[dict] = mapped_column(sa.JSON)
