@@ -112,6 +112,22 @@ def test_backfill_recreates_lost_statements_with_the_same_ids(app, runner):
     assert "0 new statements" in runner.invoke(args=["xapi", "backfill"]).output
 
 
+
+def test_backfill_restores_the_start_of_a_play_with_no_answer_yet(app, runner):
+    """A started, unanswered play has its 'attempted' statement; backfill brings it back with the same id."""
+    from app.services import plays
+    from tests.factories_roleplay import BUDGET, sync_fixture_scenarios
+
+    sync_fixture_scenarios()
+    plays.start_play(make_user(), BUDGET)
+    started = sorted(statuses())
+    assert len(started) == 1
+    db.session.execute(sa.delete(XapiStatement))
+    db.session.commit()
+    result = runner.invoke(args=["xapi", "backfill"])
+    assert result.exit_code == 0, result.output
+    assert "1 new statements" in result.output and sorted(statuses()) == started
+
 # --- push ----------------------------------------------------------------------------------------
 
 def test_push_sends_pending_statements_in_batches_with_the_xapi_headers(app, runner, lrs):
