@@ -8,9 +8,10 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models.xapi import XapiStatement
-from app.services import library, xapi_outbox
+from app.services import library, plays, xapi_outbox
 from tests.factories import make_user
 from tests.factories_library import make_course
+from tests.factories_roleplay import BUDGET, sync_fixture_scenarios
 from tests.factories_ops import FakeLrs, assert_valid, free_port, statement_validator
 
 
@@ -115,9 +116,6 @@ def test_backfill_recreates_lost_statements_with_the_same_ids(app, runner):
 
 def test_backfill_restores_the_start_of_a_play_with_no_answer_yet(app, runner):
     """A started, unanswered play has its 'attempted' statement; backfill brings it back with the same id."""
-    from app.services import plays
-    from tests.factories_roleplay import BUDGET, sync_fixture_scenarios
-
     sync_fixture_scenarios()
     plays.start_play(make_user(), BUDGET)
     started = sorted(statuses())
